@@ -1,0 +1,43 @@
+// Authenticator: turns a request's credentials (SigV4 header or presigned query, or a
+// `Authorization: Bearer <token>` header) into a Principal.
+//
+// SigV4 needs the payload hash. A caller that has buffered the body passes its hex
+// SHA-256; a caller that streams passes nullopt, the header value x-amz-content-sha256
+// is used, and the caller verifies the streamed bytes against it (or decodes aws-chunked
+// with the signing key returned here). Errors carry AWS codes (base/errors.h):
+// InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed, AccessDenied, and
+// MissingAuthenticationToken when there are no credentials at all.
+// Thread-safe; borrows the AccountService and Clock.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "auth/accounts.h"
+#include "base/clock.h"
+#include "http/message.h"
+#include "http/sigv4.h"
+
+namespace mercato::auth {
+
+struct Authenticated {
+  Principal principal;
+  std::optional<http::SigV4Auth> sigv4;  // set when SigV4 was used
+  std::string signing_key;                // derived key, for aws-chunked bodies
+};
+
+class Authenticator {
+ public:
+  Authenticator(AccountService& accounts, const Clock& clock);
+  absl::StatusOr<Authenticated> Authenticate(const http::Request& request,
+                                             std::optional<std::string_view> body_sha256_hex);
+
+ private:
+  AccountService& accounts_;
+  const Clock& clock_;
+  http::SigningKeyCache key_cache_;
+};
+
+}  // namespace mercato::auth
