@@ -46,6 +46,56 @@ const std::vector<Migration>& AllMigrations() {
            " size BIGINT NOT NULL, etag TEXT NOT NULL, checksum TEXT NOT NULL,"
            " last_modified BIGINT NOT NULL, PRIMARY KEY (upload_id, part_number))",
        }},
+      {3,
+       "S3 blob registry for garbage collection",
+       {
+           // Every blob the S3 API wrote, stamped at each (re)write; the collector deletes
+           // those older than its grace period that no object or part references.
+           "CREATE TABLE s3_blobs (blob_id TEXT PRIMARY KEY, written_at BIGINT NOT NULL)",
+       }},
+      {4,
+       "container images and their tags",
+       {
+           // One row per image manifest in a repository. layers: JSON array of
+           // {"digest","diff_id","blob","size","compressed_size","media_type"}, base first;
+           // the blobs hold the uncompressed layer tars. scan_status: PASSED, BLOCKED or ERROR.
+           "CREATE TABLE images ("
+           " account_id TEXT NOT NULL, repository TEXT NOT NULL, digest TEXT NOT NULL,"
+           " manifest TEXT NOT NULL, config TEXT NOT NULL, layers TEXT NOT NULL,"
+           " size_bytes BIGINT NOT NULL, format TEXT NOT NULL, created_at BIGINT NOT NULL,"
+           " scan_status TEXT NOT NULL, scan_report TEXT NOT NULL,"
+           " PRIMARY KEY (account_id, repository, digest))",
+           "CREATE TABLE image_tags ("
+           " account_id TEXT NOT NULL, repository TEXT NOT NULL, tag TEXT NOT NULL,"
+           " digest TEXT NOT NULL, updated_at BIGINT NOT NULL,"
+           " PRIMARY KEY (account_id, repository, tag))",
+           "CREATE INDEX image_tags_by_digest ON image_tags (account_id, repository, digest)",
+       }},
+      {5,
+       "SageMaker hosting: models, endpoint configs, endpoints and their instances",
+       {
+           // spec columns hold SageMaker-shaped JSON (see src/hosting/hosting_service.h).
+           "CREATE TABLE models ("
+           " account_id TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL,"
+           " spec TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (account_id, name))",
+           "CREATE TABLE endpoint_configs ("
+           " account_id TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL,"
+           " spec TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (account_id, name))",
+           // spec: the deployment in service; pending_spec: the one an UpdateEndpoint rolls
+           // out (NULL otherwise).
+           "CREATE TABLE endpoints ("
+           " account_id TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL,"
+           " config_name TEXT NOT NULL, status TEXT NOT NULL, failure_reason TEXT NOT NULL,"
+           " spec TEXT NOT NULL, pending_spec TEXT, created_at BIGINT NOT NULL,"
+           " last_modified BIGINT NOT NULL, PRIMARY KEY (account_id, name))",
+           // One row per sandbox instance ever started for an endpoint (metering input).
+           "CREATE TABLE endpoint_instances ("
+           " instance_id TEXT PRIMARY KEY, account_id TEXT NOT NULL,"
+           " endpoint_name TEXT NOT NULL, variant_name TEXT NOT NULL,"
+           " instance_type TEXT NOT NULL, started_at BIGINT NOT NULL, stopped_at BIGINT)",
+           "CREATE INDEX endpoint_instances_by_endpoint ON endpoint_instances"
+           " (account_id, endpoint_name)",
+       }},
   };
   return kMigrations;
 }
