@@ -67,9 +67,9 @@ using BodySourcePtr = std::unique_ptr<BodySource>;
 
 struct Response {
   int status = 200;
-  Headers headers;             // names as they should appear on the wire
-  std::string body;            // used when `stream` is null
-  BodySourcePtr stream;        // streamed body, if set
+  Headers headers;       // names as they should appear on the wire
+  std::string body;      // used when `stream` is null
+  BodySourcePtr stream;  // streamed body, if set
   bool close_connection = false;
   // A HEAD response: headers (including Content-Length) but no body bytes are written.
   std::optional<uint64_t> head_content_length;

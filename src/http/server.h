@@ -31,13 +31,13 @@ class Handler {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8600;  // 0 picks a free port; see Server::port()
-  int io_threads = 0;    // 0: one per core
-  int max_workers = 64;  // concurrent requests being handled
+  uint16_t port = 8600;       // 0 picks a free port; see Server::port()
+  int io_threads = 0;         // 0: one per core
+  int max_workers = 64;       // concurrent requests being handled
   std::string tls_cert_file;  // PEM; TLS is on when both are set
   std::string tls_key_file;
-  absl::Duration idle_timeout = absl::Seconds(60);     // keep-alive idle limit
-  absl::Duration io_timeout = absl::Seconds(120);      // no progress reading/writing a message
+  absl::Duration idle_timeout = absl::Seconds(60);  // keep-alive idle limit
+  absl::Duration io_timeout = absl::Seconds(120);   // no progress reading/writing a message
   uint64_t max_header_bytes = 64 * 1024;
 };
 

@@ -39,15 +39,18 @@ struct SigV4Auth {
   std::string access_key_id;
   std::string scope_date;  // yyyymmdd from the credential scope
   std::string region;
-  std::string service;     // "s3", "sagemaker", "mercato", ...
+  std::string service;                      // "s3", "sagemaker", "mercato", ...
   std::vector<std::string> signed_headers;  // lower-case, as listed
-  std::string signature;   // hex
-  std::string amz_date;    // X-Amz-Date (header or query), yyyymmddThhmmssZ
+  std::string signature;                    // hex
+  std::string amz_date;                     // X-Amz-Date (header or query), yyyymmddThhmmssZ
   bool presigned = false;
   int64_t expires_seconds = 0;  // presigned only
   // x-amz-content-sha256 as sent (header form), or UNSIGNED-PAYLOAD for presigned
   // requests without it; empty when the client sent none (SageMaker JSON calls).
   std::string content_sha256;
+  // x-amz-trailer as sent, lower-cased (e.g. "x-amz-checksum-crc32"); empty if absent.
+  // AwsChunkedReader hashes only the checksums announced here.
+  std::string amz_trailer;
 };
 
 // True if the request carries SigV4 (header or query form) at all.
