@@ -25,18 +25,22 @@ namespace mercato::auth {
 struct Authenticated {
   Principal principal;
   std::optional<http::SigV4Auth> sigv4;  // set when SigV4 was used
-  std::string signing_key;                // derived key, for aws-chunked bodies
+  std::string signing_key;               // derived key, for aws-chunked bodies
 };
 
 class Authenticator {
  public:
-  Authenticator(AccountService& accounts, const Clock& clock);
+  // `region`, when non-empty, is the only region a SigV4 credential scope may name
+  // (AuthorizationHeaderMalformed otherwise, as S3 answers a request signed for another
+  // region).
+  Authenticator(AccountService& accounts, const Clock& clock, std::string region = "");
   absl::StatusOr<Authenticated> Authenticate(const http::Request& request,
                                              std::optional<std::string_view> body_sha256_hex);
 
  private:
   AccountService& accounts_;
   const Clock& clock_;
+  std::string region_;
   http::SigningKeyCache key_cache_;
 };
 
