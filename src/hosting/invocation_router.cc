@@ -1,0 +1,225 @@
+#include "hosting/invocation_router.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+
+#include "base/errors.h"
+#include "base/status.h"
+#include "fmt/format.h"
+#include "hosting/instance_client.h"
+
+namespace mercato::hosting {
+namespace {
+
+absl::Status ValidationError(std::string message) {
+  return AwsError(absl::StatusCode::kInvalidArgument, "ValidationError", message);
+}
+
+double RandomUnit() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+const RouteVariant* PickVariant(const RouteTable& t) {
+  double total = 0;
+  for (const auto& v : t.variants) {
+    if (!v.instances.empty()) total += v.weight;
+  }
+  const RouteVariant* last = nullptr;
+  if (total <= 0) {
+    for (const auto& v : t.variants) {
+      if (!v.instances.empty()) return &v;
+    }
+    return nullptr;
+  }
+  double x = RandomUnit() * total;
+  for (const auto& v : t.variants) {
+    if (v.instances.empty() || v.weight <= 0) continue;
+    last = &v;
+    if (x < v.weight) return &v;
+    x -= v.weight;
+  }
+  return last;
+}
+
+// The instance with the fewest requests in flight; ties broken at random.
+std::shared_ptr<RoutedInstance> PickInstance(const RouteVariant& v) {
+  std::vector<std::shared_ptr<RoutedInstance>> best;
+  int least = INT32_MAX;
+  for (const auto& inst : v.instances) {
+    if (inst->retired.load()) continue;
+    int n = inst->outstanding.load();
+    if (n < least) {
+      least = n;
+      best.clear();
+    }
+    if (n == least) best.push_back(inst);
+  }
+  if (best.empty()) return nullptr;
+  return best[static_cast<size_t>(RandomUnit() * best.size()) % best.size()];
+}
+
+int64_t MicrosSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t)
+      .count();
+}
+
+}  // namespace
+
+InvocationRouter::InvocationRouter(EndpointController& controller,
+                                   sandbox::ContainerRuntime& runtime, MetadataStore& store,
+                                   MetricsRegistry& metrics, RouterOptions options)
+    : controller_(controller),
+      runtime_(runtime),
+      store_(store),
+      metrics_(metrics),
+      options_(options) {}
+
+absl::StatusOr<InvokeResponse> InvocationRouter::Invoke(std::string_view account,
+                                                        std::string_view endpoint,
+                                                        const InvokeRequest& request) {
+  auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<const RouteTable> table = controller_.Routes(account, endpoint);
+  std::string status = table ? table->status : "";
+  if (!table) {
+    // Not reconciled yet (just created), or missing.
+    ASSIGN_OR_RETURN(SqlRows rows, store_.Query("SELECT status FROM endpoints WHERE "
+                                                "account_id = ? AND name = ?",
+                                                {std::string(account), std::string(endpoint)}));
+    if (!rows.empty()) status = rows[0].Text(0);
+  }
+  if (status.empty() || status == kDeleting) {
+    return ValidationError(fmt::format("Endpoint {} of account {} not found.", endpoint, account));
+  }
+  if (!table || (status != kInService && status != kUpdating)) {
+    return ValidationError(
+        fmt::format("Endpoint {} of account {} is not in service; its status is {}.", endpoint,
+                    account, status));
+  }
+  const RouteVariant* variant = nullptr;
+  if (!request.target_variant.empty()) {
+    for (const auto& v : table->variants) {
+      if (v.name == request.target_variant) variant = &v;
+    }
+    if (variant == nullptr) {
+      return ValidationError(fmt::format("Variant {} does not exist in endpoint {} of account {}.",
+                                         request.target_variant, endpoint, account));
+    }
+  } else {
+    variant = PickVariant(*table);
+  }
+  std::shared_ptr<RoutedInstance> inst = variant ? PickInstance(*variant) : nullptr;
+  if (!inst) {
+    Record(account, endpoint, variant ? variant->name : "", 503, 0, MicrosSince(start));
+    return AwsError(absl::StatusCode::kUnavailable, "ServiceUnavailable",
+                    fmt::format("Endpoint {} has no healthy instance to serve the request at the "
+                                "moment; try again.",
+                                endpoint));
+  }
+  inst->outstanding.fetch_add(1);
+  auto model_start = std::chrono::steady_clock::now();
+  absl::StatusOr<InvokeResponse> r = Forward(*inst, request);
+  int64_t model_us = MicrosSince(model_start);
+  inst->outstanding.fetch_sub(1);
+  int code = (!r.ok() || r->model_error) ? 424 : 200;
+  Record(account, endpoint, inst->variant(), code, model_us, MicrosSince(start));
+  if (!r.ok()) {
+    if (absl::IsDeadlineExceeded(r.status())) {
+      return AwsError(absl::StatusCode::kFailedPrecondition, "ModelError",
+                      fmt::format("Your invocation timed out while waiting for a response from "
+                                  "container primary after {} seconds.",
+                                  absl::ToInt64Seconds(options_.invocation_timeout)));
+    }
+    controller_.ReportUnreachable(inst->id());
+    return AwsError(absl::StatusCode::kFailedPrecondition, "ModelError",
+                    fmt::format("Received an error from container primary of variant {}: {}",
+                                inst->variant(), std::string(r.status().message())));
+  }
+  r->variant = inst->variant();
+  r->instance_id = inst->id();
+  return r;
+}
+
+absl::StatusOr<InvokeResponse> InvocationRouter::Forward(RoutedInstance& inst,
+                                                         const InvokeRequest& request) {
+  http::Headers headers;
+  if (!request.content_type.empty()) headers.emplace_back("Content-Type", request.content_type);
+  if (!request.accept.empty()) headers.emplace_back("Accept", request.accept);
+  if (!request.custom_attributes.empty()) {
+    headers.emplace_back("X-Amzn-SageMaker-Custom-Attributes", request.custom_attributes);
+  }
+  auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(options_.invocation_timeout);
+  // A pooled connection may have been closed by the container while idle: then retry once
+  // on a fresh one.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = attempt == 0 ? inst.TakeConnection() : -1;
+    bool reused = fd >= 0;
+    if (!reused) {
+      auto dialed = runtime_.Dial(inst.id(), options_.container_port, options_.dial_timeout);
+      if (!dialed.ok()) return absl::UnavailableError(std::string(dialed.status().message()));
+      fd = *dialed;
+    }
+    auto r = RoundTrip(fd, "POST", "/invocations", headers, request.body, deadline,
+                       options_.max_response_bytes);
+    if (!r.ok()) {
+      ::close(fd);
+      if (reused && absl::IsUnavailable(r.status())) continue;
+      if (absl::IsResourceExhausted(r.status())) {
+        return absl::UnavailableError("the response exceeds the 6 MB limit");
+      }
+      return r.status();
+    }
+    if (r->keep_alive) {
+      inst.ReturnConnection(fd);
+    } else {
+      ::close(fd);
+    }
+    InvokeResponse out;
+    out.status = r->status;
+    out.content_type = r->Header("Content-Type");
+    out.custom_attributes = r->Header("X-Amzn-SageMaker-Custom-Attributes");
+    out.metering = r->Header("X-Amzn-Inference-Metering");
+    out.body = std::move(r->body);
+    out.model_error = r->status >= 400;
+    return out;
+  }
+  return absl::UnavailableError("connection to the container failed");
+}
+
+void InvocationRouter::Record(std::string_view account, std::string_view endpoint,
+                              std::string_view variant, int code, int64_t model_us,
+                              int64_t total_us) {
+  MetricLabels labels = {{"account", std::string(account)},
+                         {"endpoint", std::string(endpoint)},
+                         {"variant", std::string(variant)}};
+  metrics_.GetCounter("mercato_endpoint_invocations_total", "InvokeEndpoint requests.", labels)
+      .Add();
+  if (code >= 400 && code < 500) {
+    metrics_
+        .GetCounter("mercato_endpoint_invocation_4xx_errors_total",
+                    "InvokeEndpoint requests answered with a 4xx (incl. ModelError).", labels)
+        .Add();
+  } else if (code >= 500) {
+    metrics_
+        .GetCounter("mercato_endpoint_invocation_5xx_errors_total",
+                    "InvokeEndpoint requests answered with a 5xx.", labels)
+        .Add();
+  }
+  static const std::vector<double> kMicros = {100,     250,     500,      1000,    2500,   5000,
+                                              10000,   25000,   50000,    100000,  250000, 500000,
+                                              1000000, 2500000, 10000000, 60000000};
+  metrics_
+      .GetHistogram("mercato_endpoint_model_latency_microseconds",
+                    "Time the container took to answer /invocations (ModelLatency).", labels,
+                    kMicros)
+      .Observe(static_cast<double>(model_us));
+  metrics_
+      .GetHistogram("mercato_endpoint_overhead_latency_microseconds",
+                    "Time Mercato added around the container (OverheadLatency).", labels, kMicros)
+      .Observe(static_cast<double>(std::max<int64_t>(0, total_us - model_us)));
+}
+
+}  // namespace mercato::hosting

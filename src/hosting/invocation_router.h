@@ -1,0 +1,75 @@
+// InvocationRouter: the data path of InvokeEndpoint. For an endpoint of the caller's account
+// it picks a production variant (the requested TargetVariant, else weighted random by the
+// variants' current weights), then the variant's healthy instance with the fewest requests
+// in flight, and forwards the body with Content-Type, Accept and
+// X-Amzn-SageMaker-Custom-Attributes to the container's POST /invocations over a pooled
+// keep-alive connection made with ContainerRuntime::Dial.
+//
+// Errors carry SageMaker Runtime's codes (base/errors.h): ValidationError (unknown endpoint,
+// endpoint not in service, unknown variant), ServiceUnavailable (no healthy instance right
+// now), ModelError (the container timed out, closed the connection, or answered 4xx/5xx —
+// then InvokeResponse is returned with model_error set, so the caller can report the
+// original status and message). Per-endpoint and per-variant metrics go to the registry.
+// Thread-safe; borrows the controller, runtime, store and metrics.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "base/metrics.h"
+#include "hosting/endpoint_controller.h"
+#include "http/message.h"
+#include "sandbox/container_runtime.h"
+#include "store/metadata_store.h"
+
+namespace mercato::hosting {
+
+struct InvokeRequest {
+  std::string content_type;
+  std::string accept;
+  std::string custom_attributes;
+  std::string target_variant;
+  std::string body;
+};
+
+struct InvokeResponse {
+  std::string variant;
+  int status = 200;  // the container's status
+  std::string content_type;
+  std::string custom_attributes;
+  std::string metering;  // X-Amzn-Inference-Metering, if the container sent it
+  std::string body;
+  bool model_error = false;  // the container answered 4xx/5xx
+  std::string instance_id;
+};
+
+struct RouterOptions {
+  absl::Duration invocation_timeout = absl::Seconds(60);
+  absl::Duration dial_timeout = absl::Seconds(2);
+  size_t max_response_bytes = 6 << 20;
+  int container_port = 8080;
+};
+
+class InvocationRouter {
+ public:
+  InvocationRouter(EndpointController& controller, sandbox::ContainerRuntime& runtime,
+                   MetadataStore& store, MetricsRegistry& metrics, RouterOptions options = {});
+
+  absl::StatusOr<InvokeResponse> Invoke(std::string_view account_id, std::string_view endpoint_name,
+                                        const InvokeRequest& request);
+
+ private:
+  absl::StatusOr<InvokeResponse> Forward(RoutedInstance& inst, const InvokeRequest& request);
+  void Record(std::string_view account, std::string_view endpoint, std::string_view variant,
+              int code, int64_t model_us, int64_t total_us);
+
+  EndpointController& controller_;
+  sandbox::ContainerRuntime& runtime_;
+  MetadataStore& store_;
+  MetricsRegistry& metrics_;
+  const RouterOptions options_;
+};
+
+}  // namespace mercato::hosting

@@ -1,0 +1,138 @@
+#include "server/hosting_wiring.h"
+
+#include <filesystem>
+
+#include "api/sagemaker/runtime_api.h"
+#include "base/logging.h"
+#include "base/status.h"
+#include "fmt/format.h"
+#include "hosting/endpoint_controller.h"
+#include "hosting/hosting_service.h"
+#include "hosting/invocation_router.h"
+#include "hosting/model_data.h"
+#include "hosting/registry_image_resolver.h"
+#include "sandbox/bwrap_runtime.h"
+
+namespace mercato::server {
+namespace {
+
+// Stands in for the sandbox when it cannot run on this host: every start fails with why.
+class UnavailableRuntime final : public sandbox::ContainerRuntime {
+ public:
+  explicit UnavailableRuntime(std::string why) : why_(std::move(why)) {}
+  absl::StatusOr<sandbox::InstanceId> Start(const sandbox::InstanceSpec&) override {
+    return absl::UnavailableError(why_);
+  }
+  absl::Status Stop(const sandbox::InstanceId&, absl::Duration) override {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<sandbox::InstanceStatus> Wait(const sandbox::InstanceId& id,
+                                               absl::Duration) override {
+    return absl::NotFoundError(id);
+  }
+  absl::StatusOr<sandbox::InstanceStatus> Status(const sandbox::InstanceId& id) override {
+    return absl::NotFoundError(id);
+  }
+  absl::StatusOr<int> Dial(const sandbox::InstanceId& id, int, absl::Duration) override {
+    return absl::NotFoundError(id);
+  }
+  absl::StatusOr<sandbox::LogReaderPtr> Logs(const sandbox::InstanceId& id) override {
+    return absl::NotFoundError(id);
+  }
+  absl::Status Forget(const sandbox::InstanceId&) override { return absl::OkStatus(); }
+
+ private:
+  std::string why_;
+};
+
+}  // namespace
+
+// Declaration order is destruction order reversed: the controller and router go before the
+// runtime, rootfs cache and registry they borrow.
+struct HostingWiring::Parts {
+  std::unique_ptr<ImageRegistry> own_registry;
+  std::unique_ptr<RootfsCache> own_rootfs;
+  std::unique_ptr<sandbox::ContainerRuntime> own_runtime;
+  std::unique_ptr<hosting::RegistryImageResolver> resolver;
+  std::unique_ptr<hosting::ModelDataFetcher> fetcher;
+  std::unique_ptr<hosting::HostingService> service;
+  std::unique_ptr<hosting::EndpointController> controller;
+  std::unique_ptr<hosting::InvocationRouter> router;
+  std::unique_ptr<api::sagemaker::SageMakerApi> sagemaker;
+  std::unique_ptr<api::sagemaker::RuntimeApi> runtime_api;
+};
+
+HostingWiring::HostingWiring(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+HostingWiring::~HostingWiring() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<HostingWiring>> HostingWiring::Build(const HostingDeps& deps,
+                                                                    Dispatcher& dispatcher) {
+  auto p = std::make_unique<Parts>();
+  const std::string& dir = deps.config.data_dir;
+  ImageRegistry* registry = deps.registry;
+  if (registry == nullptr) {
+    ImageRegistryOptions ro;
+    ro.registry_host = deps.config.listen;
+    ASSIGN_OR_RETURN(p->own_registry,
+                     ImageRegistry::Create(deps.store, deps.blobs, deps.clock, ro));
+    registry = p->own_registry.get();
+  }
+  RootfsCache* rootfs = deps.rootfs;
+  if (rootfs == nullptr) {
+    ASSIGN_OR_RETURN(p->own_rootfs,
+                     RootfsCache::Create(deps.blobs, {.cache_dir = dir + "/rootfs"}));
+    rootfs = p->own_rootfs.get();
+  }
+  sandbox::ContainerRuntime* runtime = deps.runtime;
+  if (runtime == nullptr) {
+    sandbox::BwrapRuntime::Options so;
+    so.state_dir = dir + "/sandbox";
+    so.clock = &deps.clock;
+    auto bwrap = sandbox::BwrapRuntime::Create(so);
+    if (bwrap.ok()) {
+      p->own_runtime = std::move(*bwrap);
+    } else {
+      spdlog::warn("hosting: the sandbox is unavailable, endpoints will fail: {}",
+                   bwrap.status().ToString());
+      p->own_runtime = std::make_unique<UnavailableRuntime>(fmt::format(
+          "the sandbox is unavailable on this host: {}", std::string(bwrap.status().message())));
+    }
+    runtime = p->own_runtime.get();
+  }
+  p->resolver = std::make_unique<hosting::RegistryImageResolver>(*registry, *rootfs);
+  p->fetcher = std::make_unique<hosting::ModelDataFetcher>(deps.store, deps.blobs);
+  hosting::HostingOptions ho;
+  ho.region = deps.config.region;
+  hosting::RegistryImageResolver* resolver = p->resolver.get();
+  ho.check_image = [resolver](std::string_view account, std::string_view image) {
+    return resolver->Check(account, image);
+  };
+  p->service = std::make_unique<hosting::HostingService>(deps.store, deps.clock, ho);
+  p->controller = std::make_unique<hosting::EndpointController>(
+      deps.store, *runtime, *p->resolver, *p->fetcher, deps.clock,
+      hosting::ControllerOptions{.instances_dir = dir + "/endpoints"});
+  p->service->set_runtime_view(p->controller.get());
+  hosting::EndpointController* controller = p->controller.get();
+  p->service->set_changed_callback([controller] { controller->Notify(); });
+  p->router = std::make_unique<hosting::InvocationRouter>(*p->controller, *runtime, deps.store,
+                                                          deps.metrics);
+  p->sagemaker = std::make_unique<api::sagemaker::SageMakerApi>(deps.authenticator);
+  api::sagemaker::AddHostingActions(*p->sagemaker, *p->service);
+  p->runtime_api = std::make_unique<api::sagemaker::RuntimeApi>(deps.authenticator, *p->router,
+                                                                deps.config.region);
+  api::sagemaker::SageMakerApi* sm = p->sagemaker.get();
+  api::sagemaker::RuntimeApi* rt = p->runtime_api.get();
+  dispatcher.Set(ApiKind::kSageMaker,
+                 [sm](http::Request& r, http::BodyReader& b) { return sm->Handle(r, b); });
+  dispatcher.Set(ApiKind::kRuntime,
+                 [rt](http::Request& r, http::BodyReader& b) { return rt->Handle(r, b); });
+  return std::unique_ptr<HostingWiring>(new HostingWiring(std::move(p)));
+}
+
+void HostingWiring::Start() { parts_->controller->Start(); }
+void HostingWiring::Stop() {
+  if (parts_ && parts_->controller) parts_->controller->Stop();
+}
+api::sagemaker::SageMakerApi& HostingWiring::sagemaker_api() { return *parts_->sagemaker; }
+
+}  // namespace mercato::server
