@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rebuilds train.csv, validation.csv and test.csv from scikit-learn's iris.csv.
 
-Usage: make_splits.py PATH/TO/sklearn/datasets/data/iris.csv
+Usage: make_iris_splits.py PATH/TO/sklearn/datasets/data/iris.csv
 
 The output is label-first CSV without a header (the SageMaker XGBoost layout), the label
 being the class index 0..2. The split is deterministic and stratified: within each class,
@@ -27,7 +27,7 @@ def main():
         seen[label] = n + 1
         split = "test" if n % 5 == 4 else "validation" if n % 10 == 0 else "train"
         out[split].append([str(label)] + r[:4])
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "iris")
     for name, data in out.items():
         with open(os.path.join(here, name + ".csv"), "w", newline="") as f:
             csv.writer(f, lineterminator="\n").writerows(data)
