@@ -79,6 +79,7 @@ class ImageTest(unittest.TestCase):
         self.assertEqual(config["os"], "linux")
         self.assertEqual(config["config"]["Entrypoint"], ["/usr/bin/mercato-xgboost"])
         self.assertTrue(any(e.startswith("PATH=") for e in config["config"]["Env"]))
+        self.assertIn("OMP_WAIT_POLICY=passive", config["config"]["Env"])
         self.assertEqual(config["rootfs"]["diff_ids"], [sha(self.layer())])
 
     def test_rootfs_is_binary_plus_its_libraries(self):
@@ -108,7 +109,8 @@ class ImageTest(unittest.TestCase):
                 pack_image.main(["--binary", BINARY, "--install-path", "/usr/bin/mercato-xgboost",
                                  "--out", out, "--name", "mercato-xgboost:latest",
                                  "--entrypoint", "/usr/bin/mercato-xgboost", "--env",
-                                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+                                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                 "--env", "OMP_WAIT_POLICY=passive"])
                 with open(out, "rb") as f:
                     outs.append(f.read())
             self.assertEqual(outs[0], outs[1])

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/context.h"
+#include "cli/hosting_commands.h"
 #include "cli/image_commands.h"
 
 int main(int argc, char** argv) {
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
 
   mercato::cli::RegisterAccountCommands(app, ctx);
   mercato::cli::RegisterImageCommands(app, ctx);
+  mercato::cli::RegisterLogsCommand(app, ctx);
+  mercato::cli::RegisterEndpointCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

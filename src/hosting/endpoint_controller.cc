@@ -1,7 +1,9 @@
 #include "hosting/endpoint_controller.h"
 
+#include <chrono>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "base/crypto.h"
 #include "base/logging.h"
@@ -105,7 +107,11 @@ void EndpointController::Loop() {
     absl::Status s = ReconcileOnce();
     if (!s.ok()) spdlog::warn("hosting: reconcile pass failed: {}", s.ToString());
     lock.lock();
-    loop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.interval),
+    // While an endpoint is being created, updated or deleted, look again soon: a new
+    // instance is typically healthy within tens of milliseconds.
+    absl::Duration wait =
+        transitioning_ ? std::min(options_.busy_interval, options_.interval) : options_.interval;
+    loop_cv_.wait_for(lock, absl::ToChronoMilliseconds(wait),
                       [this] { return stopping_ || wake_; });
   }
 }
@@ -114,7 +120,11 @@ absl::Status EndpointController::ReconcileOnce() {
   std::lock_guard<std::mutex> pass(pass_mu_);
   ASSIGN_OR_RETURN(std::vector<EndpointRecord> records, LoadEndpoints(store_));
   std::set<std::pair<std::string, std::string>> seen;
+  bool transitioning = false;
   for (const EndpointRecord& e : records) {
+    if (e.status != "InService" && e.status != "Failed" && e.status != "OutOfService") {
+      transitioning = true;
+    }
     auto key = std::make_pair(e.account_id, e.name);
     seen.insert(key);
     auto& st = states_[key];
@@ -132,6 +142,7 @@ absl::Status EndpointController::ReconcileOnce() {
     Unpublish(it->first.first, it->first.second);
     it = states_.erase(it);
   }
+  transitioning_ = transitioning;
   std::lock_guard<std::mutex> lock(pub_mu_);
   unreachable_.clear();
   return absl::OkStatus();
@@ -397,9 +408,20 @@ absl::Status EndpointController::StartInstance(const EndpointRecord& e, Variant&
   return absl::OkStatus();
 }
 
+void EndpointController::Drain(RoutedInstance& inst) {
+  // Routers increment `outstanding` before they re-check `retired` (both seq_cst), so once
+  // `retired` is set a zero count here means no request can still reach the instance.
+  inst.retired.store(true);
+  auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(options_.drain_timeout);
+  while (inst.outstanding.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  inst.CloseIdle();
+}
+
 void EndpointController::StopInstance(Instance& inst) {
-  inst.routed->retired.store(true);
-  inst.routed->CloseIdle();
+  Drain(*inst.routed);
   absl::Status s = runtime_.Stop(inst.id, options_.stop_grace);
   if (!s.ok() && !absl::IsNotFound(s)) {
     spdlog::warn("hosting: cannot stop {}: {}", inst.id, s.ToString());
@@ -413,6 +435,10 @@ void EndpointController::StopInstance(Instance& inst) {
 
 void EndpointController::StopDeployment(Deployment* d) {
   if (d == nullptr) return;
+  // Out of rotation all at once, so the instances drain side by side.
+  for (Variant& v : d->variants) {
+    for (auto& inst : v.instances) inst->routed->retired.store(true);
+  }
   for (Variant& v : d->variants) {
     for (auto& inst : v.instances) StopInstance(*inst);
     v.instances.clear();
@@ -460,8 +486,15 @@ void EndpointController::Publish(const EndpointRecord& e, const std::string& sta
   table->endpoint_name = e.name;
   table->status = status;
   Json view = Json::object();
+  Json instances = Json::array();
   if (d != nullptr) {
     for (const Variant& v : d->variants) {
+      for (const auto& inst : v.instances) {
+        instances.push_back({{"InstanceId", inst->id},
+                             {"VariantName", v.name},
+                             {"Healthy", inst->healthy},
+                             {"StartTime", absl::ToUnixMicros(inst->started) / 1e6}});
+      }
       RouteVariant rv;
       rv.name = v.name;
       rv.weight = v.spec.value("DesiredWeight", 1.0);
@@ -484,12 +517,14 @@ void EndpointController::Publish(const EndpointRecord& e, const std::string& sta
   auto key = std::make_pair(e.account_id, e.name);
   routes_[key] = std::move(table);
   views_[key] = std::move(view);
+  instances_[key] = std::move(instances);
 }
 
 void EndpointController::Unpublish(const std::string& account, const std::string& name) {
   std::lock_guard<std::mutex> lock(pub_mu_);
   routes_.erase({account, name});
   views_.erase({account, name});
+  instances_.erase({account, name});
 }
 
 std::shared_ptr<const RouteTable> EndpointController::Routes(std::string_view account_id,
@@ -512,6 +547,24 @@ Json EndpointController::VariantRuntime(std::string_view account_id,
   std::lock_guard<std::mutex> lock(pub_mu_);
   auto it = views_.find({std::string(account_id), std::string(endpoint_name)});
   return it == views_.end() ? Json() : it->second;
+}
+
+Json EndpointController::Instances(std::string_view account_id, std::string_view endpoint_name,
+                                   bool with_pids) {
+  Json out;
+  {
+    std::lock_guard<std::mutex> lock(pub_mu_);
+    auto it = instances_.find({std::string(account_id), std::string(endpoint_name)});
+    if (it == instances_.end()) return Json();
+    out = it->second;
+  }
+  if (with_pids) {
+    for (Json& inst : out) {
+      auto status = runtime_.Status(inst["InstanceId"].get<std::string>());
+      if (status.ok() && status->running) inst["Pid"] = status->pid;
+    }
+  }
+  return out;
 }
 
 }  // namespace mercato::hosting

@@ -23,6 +23,7 @@
 // Borrows the store, runtime, resolver, fetcher and clock, which must outlive it.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -48,11 +49,15 @@ namespace mercato::hosting {
 struct ControllerOptions {
   std::string instances_dir;                   // per-instance model dirs and logs; required
   absl::Duration interval = absl::Seconds(1);  // between passes when nothing changes
+  absl::Duration busy_interval = absl::Milliseconds(50);  // while an endpoint transitions
   absl::Duration ping_timeout = absl::Seconds(2);
   absl::Duration stop_grace = absl::Seconds(30);
   int container_port = 8080;
   // Live instances are pinged this often (besides checking that their process runs).
   absl::Duration liveness_interval = absl::Seconds(10);
+  // An instance taken out of rotation (blue/green swap, scale-in, delete) finishes the
+  // requests it is serving before it is stopped, for at most this long.
+  absl::Duration drain_timeout = absl::Seconds(60);
 };
 
 class EndpointController final : public EndpointRuntimeView {
@@ -81,6 +86,11 @@ class EndpointController final : public EndpointRuntimeView {
 
   Json VariantRuntime(std::string_view account_id, std::string_view endpoint_name) override;
 
+  // The instances of the deployment in service (or being created): [{"InstanceId",
+  // "VariantName", "Healthy", "StartTime"}], plus "Pid" (the host pid of the container's
+  // PID 1, while it runs) when `with_pids`; null when the endpoint is unknown here.
+  Json Instances(std::string_view account_id, std::string_view endpoint_name, bool with_pids);
+
  private:
   struct Instance;
   struct Variant;
@@ -95,7 +105,9 @@ class EndpointController final : public EndpointRuntimeView {
   // failing the deployment. `reason` is set on kFailed.
   Progress Advance(const EndpointRecord& e, Deployment& d, bool replace, std::string* reason);
   absl::Status StartInstance(const EndpointRecord& e, Variant& v);
+  // Takes the instance out of rotation, waits (bounded) for its requests in flight, stops it.
   void StopInstance(Instance& inst);
+  void Drain(RoutedInstance& inst);
   void StopDeployment(Deployment* d);
   bool Ping(const std::string& id);
   void Publish(const EndpointRecord& e, const std::string& status, const Deployment* d);
@@ -113,14 +125,16 @@ class EndpointController final : public EndpointRuntimeView {
   std::mutex pass_mu_;  // one pass at a time; guards states_
   std::map<std::pair<std::string, std::string>, std::unique_ptr<EndpointState>> states_;
 
-  mutable std::mutex pub_mu_;  // guards routes_, views_, unreachable_
+  mutable std::mutex pub_mu_;  // guards routes_, views_, instances_, unreachable_
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const RouteTable>> routes_;
   std::map<std::pair<std::string, std::string>, Json> views_;
+  std::map<std::pair<std::string, std::string>, Json> instances_;
   std::set<std::string> unreachable_;
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
   bool stopping_ = false;
+  std::atomic<bool> transitioning_{false};  // some endpoint is not settled (last pass)
   bool wake_ = false;
   std::thread thread_;
 };

@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
+#include <vector>
 
 #include "base/errors.h"
 #include "base/status.h"
@@ -44,12 +46,14 @@ const RouteVariant* PickVariant(const RouteTable& t) {
   return last;
 }
 
-// The instance with the fewest requests in flight; ties broken at random.
-std::shared_ptr<RoutedInstance> PickInstance(const RouteVariant& v) {
+// The instance with the fewest requests in flight, skipping `tried`; ties broken at random.
+std::shared_ptr<RoutedInstance> PickInstance(const RouteVariant& v,
+                                             const std::vector<std::string>& tried) {
   std::vector<std::shared_ptr<RoutedInstance>> best;
   int least = INT32_MAX;
   for (const auto& inst : v.instances) {
     if (inst->retired.load()) continue;
+    if (std::find(tried.begin(), tried.end(), inst->id()) != tried.end()) continue;
     int n = inst->outstanding.load();
     if (n < least) {
       least = n;
@@ -70,7 +74,7 @@ int64_t MicrosSince(std::chrono::steady_clock::time_point t) {
 
 InvocationRouter::InvocationRouter(EndpointController& controller,
                                    sandbox::ContainerRuntime& runtime, MetadataStore& store,
-                                   MetricsRegistry& metrics, RouterOptions options)
+                                   EndpointMetrics& metrics, RouterOptions options)
     : controller_(controller),
       runtime_(runtime),
       store_(store),
@@ -81,69 +85,109 @@ absl::StatusOr<InvokeResponse> InvocationRouter::Invoke(std::string_view account
                                                         std::string_view endpoint,
                                                         const InvokeRequest& request) {
   auto start = std::chrono::steady_clock::now();
-  std::shared_ptr<const RouteTable> table = controller_.Routes(account, endpoint);
-  std::string status = table ? table->status : "";
-  if (!table) {
-    // Not reconciled yet (just created), or missing.
-    ASSIGN_OR_RETURN(SqlRows rows, store_.Query("SELECT status FROM endpoints WHERE "
-                                                "account_id = ? AND name = ?",
-                                                {std::string(account), std::string(endpoint)}));
-    if (!rows.empty()) status = rows[0].Text(0);
-  }
-  if (status.empty() || status == kDeleting) {
-    return ValidationError(fmt::format("Endpoint {} of account {} not found.", endpoint, account));
-  }
-  if (!table || (status != kInService && status != kUpdating)) {
-    return ValidationError(
-        fmt::format("Endpoint {} of account {} is not in service; its status is {}.", endpoint,
-                    account, status));
-  }
-  const RouteVariant* variant = nullptr;
-  if (!request.target_variant.empty()) {
-    for (const auto& v : table->variants) {
-      if (v.name == request.target_variant) variant = &v;
+  std::vector<std::string> tried;  // instances the request could not be delivered to
+  absl::Status undelivered;
+  std::string undelivered_variant;
+  int delivery_attempts = 0;
+  // Bounded: each pass either returns, or adds an instance to `tried`.
+  for (int pass = 0; pass < 4 * kMaxAttempts && delivery_attempts < kMaxAttempts; ++pass) {
+    std::shared_ptr<const RouteTable> table = controller_.Routes(account, endpoint);
+    std::string status = table ? table->status : "";
+    if (!table) {
+      // Not reconciled yet (just created), or missing.
+      ASSIGN_OR_RETURN(SqlRows rows, store_.Query("SELECT status FROM endpoints WHERE "
+                                                  "account_id = ? AND name = ?",
+                                                  {std::string(account), std::string(endpoint)}));
+      if (!rows.empty()) status = rows[0].Text(0);
     }
-    if (variant == nullptr) {
-      return ValidationError(fmt::format("Variant {} does not exist in endpoint {} of account {}.",
-                                         request.target_variant, endpoint, account));
+    if (status.empty() || status == kDeleting) {
+      return ValidationError(
+          fmt::format("Endpoint {} of account {} not found.", endpoint, account));
     }
-  } else {
-    variant = PickVariant(*table);
-  }
-  std::shared_ptr<RoutedInstance> inst = variant ? PickInstance(*variant) : nullptr;
-  if (!inst) {
-    Record(account, endpoint, variant ? variant->name : "", 503, 0, MicrosSince(start));
-    return AwsError(absl::StatusCode::kUnavailable, "ServiceUnavailable",
-                    fmt::format("Endpoint {} has no healthy instance to serve the request at the "
-                                "moment; try again.",
-                                endpoint));
-  }
-  inst->outstanding.fetch_add(1);
-  auto model_start = std::chrono::steady_clock::now();
-  absl::StatusOr<InvokeResponse> r = Forward(*inst, request);
-  int64_t model_us = MicrosSince(model_start);
-  inst->outstanding.fetch_sub(1);
-  int code = (!r.ok() || r->model_error) ? 424 : 200;
-  Record(account, endpoint, inst->variant(), code, model_us, MicrosSince(start));
-  if (!r.ok()) {
-    if (absl::IsDeadlineExceeded(r.status())) {
+    if (!table || (status != kInService && status != kUpdating)) {
+      return ValidationError(
+          fmt::format("Endpoint {} of account {} is not in service; its status is {}.", endpoint,
+                      account, status));
+    }
+    const RouteVariant* variant = nullptr;
+    if (!request.target_variant.empty()) {
+      for (const auto& v : table->variants) {
+        if (v.name == request.target_variant) variant = &v;
+      }
+      if (variant == nullptr) {
+        return ValidationError(
+            fmt::format("Variant {} does not exist in endpoint {} of account {}.",
+                        request.target_variant, endpoint, account));
+      }
+    } else {
+      variant = PickVariant(*table);
+    }
+    std::shared_ptr<RoutedInstance> inst = variant ? PickInstance(*variant, tried) : nullptr;
+    if (!inst && variant != nullptr && request.target_variant.empty()) {
+      // Every instance of the weighted pick failed: any other variant will do.
+      for (const auto& v : table->variants) {
+        if ((inst = PickInstance(v, tried))) break;
+      }
+    }
+    if (!inst) {
+      if (!tried.empty()) break;  // report why the last delivery failed
+      metrics_.Record(account, endpoint, variant ? variant->name : "", "", 503, -1,
+                      MicrosSince(start));
+      return AwsError(absl::StatusCode::kUnavailable, "ServiceUnavailable",
+                      fmt::format("Endpoint {} has no healthy instance to serve the request at "
+                                  "the moment; try again.",
+                                  endpoint));
+    }
+    inst->outstanding.fetch_add(1);
+    if (inst->retired.load()) {
+      // Taken out of rotation after the pick: the controller may be stopping it.
+      inst->outstanding.fetch_sub(1);
+      tried.push_back(inst->id());
+      continue;
+    }
+    auto model_start = std::chrono::steady_clock::now();
+    bool sent = false;
+    absl::StatusOr<InvokeResponse> r = Forward(*inst, request, &sent);
+    int64_t model_us = MicrosSince(model_start);
+    inst->outstanding.fetch_sub(1);
+    if (!r.ok() && !sent) {
+      controller_.ReportUnreachable(inst->id());
+      tried.push_back(inst->id());
+      undelivered = r.status();
+      undelivered_variant = inst->variant();
+      ++delivery_attempts;
+      continue;
+    }
+    int code = (!r.ok() || r->model_error) ? 424 : 200;
+    metrics_.Record(account, endpoint, inst->variant(), inst->id(), code, model_us,
+                    MicrosSince(start) - model_us);
+    if (!r.ok()) {
+      if (absl::IsDeadlineExceeded(r.status())) {
+        return AwsError(absl::StatusCode::kFailedPrecondition, "ModelError",
+                        fmt::format("Your invocation timed out while waiting for a response "
+                                    "from container primary after {} seconds.",
+                                    absl::ToInt64Seconds(options_.invocation_timeout)));
+      }
+      controller_.ReportUnreachable(inst->id());
       return AwsError(absl::StatusCode::kFailedPrecondition, "ModelError",
-                      fmt::format("Your invocation timed out while waiting for a response from "
-                                  "container primary after {} seconds.",
-                                  absl::ToInt64Seconds(options_.invocation_timeout)));
+                      fmt::format("Received an error from container primary of variant {}: {}",
+                                  inst->variant(), std::string(r.status().message())));
     }
-    controller_.ReportUnreachable(inst->id());
-    return AwsError(absl::StatusCode::kFailedPrecondition, "ModelError",
-                    fmt::format("Received an error from container primary of variant {}: {}",
-                                inst->variant(), std::string(r.status().message())));
+    r->variant = inst->variant();
+    r->instance_id = inst->id();
+    return r;
   }
-  r->variant = inst->variant();
-  r->instance_id = inst->id();
-  return r;
+  metrics_.Record(account, endpoint, undelivered_variant, "", 424, -1, MicrosSince(start));
+  return AwsError(
+      absl::StatusCode::kFailedPrecondition, "ModelError",
+      fmt::format("Received an error from container primary of variant {}: {}", undelivered_variant,
+                  undelivered.ok() ? std::string("no instance could be reached")
+                                   : std::string(undelivered.message())));
 }
 
 absl::StatusOr<InvokeResponse> InvocationRouter::Forward(RoutedInstance& inst,
-                                                         const InvokeRequest& request) {
+                                                         const InvokeRequest& request, bool* sent) {
+  *sent = false;
   http::Headers headers;
   if (!request.content_type.empty()) headers.emplace_back("Content-Type", request.content_type);
   if (!request.accept.empty()) headers.emplace_back("Accept", request.accept);
@@ -162,11 +206,16 @@ absl::StatusOr<InvokeResponse> InvocationRouter::Forward(RoutedInstance& inst,
       if (!dialed.ok()) return absl::UnavailableError(std::string(dialed.status().message()));
       fd = *dialed;
     }
+    *sent = true;  // from here on, the container may see the request
     auto r = RoundTrip(fd, "POST", "/invocations", headers, request.body, deadline,
                        options_.max_response_bytes);
     if (!r.ok()) {
       ::close(fd);
-      if (reused && absl::IsUnavailable(r.status())) continue;
+      // The container closed the idle connection: it cannot have processed the request.
+      if (reused && absl::IsUnavailable(r.status())) {
+        *sent = false;
+        continue;
+      }
       if (absl::IsResourceExhausted(r.status())) {
         return absl::UnavailableError("the response exceeds the 6 MB limit");
       }
@@ -187,39 +236,6 @@ absl::StatusOr<InvokeResponse> InvocationRouter::Forward(RoutedInstance& inst,
     return out;
   }
   return absl::UnavailableError("connection to the container failed");
-}
-
-void InvocationRouter::Record(std::string_view account, std::string_view endpoint,
-                              std::string_view variant, int code, int64_t model_us,
-                              int64_t total_us) {
-  MetricLabels labels = {{"account", std::string(account)},
-                         {"endpoint", std::string(endpoint)},
-                         {"variant", std::string(variant)}};
-  metrics_.GetCounter("mercato_endpoint_invocations_total", "InvokeEndpoint requests.", labels)
-      .Add();
-  if (code >= 400 && code < 500) {
-    metrics_
-        .GetCounter("mercato_endpoint_invocation_4xx_errors_total",
-                    "InvokeEndpoint requests answered with a 4xx (incl. ModelError).", labels)
-        .Add();
-  } else if (code >= 500) {
-    metrics_
-        .GetCounter("mercato_endpoint_invocation_5xx_errors_total",
-                    "InvokeEndpoint requests answered with a 5xx.", labels)
-        .Add();
-  }
-  static const std::vector<double> kMicros = {100,     250,     500,      1000,    2500,   5000,
-                                              10000,   25000,   50000,    100000,  250000, 500000,
-                                              1000000, 2500000, 10000000, 60000000};
-  metrics_
-      .GetHistogram("mercato_endpoint_model_latency_microseconds",
-                    "Time the container took to answer /invocations (ModelLatency).", labels,
-                    kMicros)
-      .Observe(static_cast<double>(model_us));
-  metrics_
-      .GetHistogram("mercato_endpoint_overhead_latency_microseconds",
-                    "Time Mercato added around the container (OverheadLatency).", labels, kMicros)
-      .Observe(static_cast<double>(std::max<int64_t>(0, total_us - model_us)));
 }
 
 }  // namespace mercato::hosting

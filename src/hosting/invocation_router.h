@@ -9,7 +9,15 @@
 // endpoint not in service, unknown variant), ServiceUnavailable (no healthy instance right
 // now), ModelError (the container timed out, closed the connection, or answered 4xx/5xx —
 // then InvokeResponse is returned with model_error set, so the caller can report the
-// original status and message). Per-endpoint and per-variant metrics go to the registry.
+// original status and message). Per-endpoint, per-variant and per-instance figures go to
+// EndpointMetrics (Prometheus and per-minute series).
+//
+// Robustness: a request that could not be delivered at all (the instance no longer listens,
+// or was taken out of rotation between being picked and being used) goes to another
+// healthy instance, up to kMaxAttempts in total; once bytes reached a container it is never
+// sent again (InvokeEndpoint need not be idempotent). The controller drains instances
+// before stopping them (endpoint_controller.h), so blue/green updates lose no request.
+// The request body is never copied: it is sent from InvokeRequest::body as is.
 // Thread-safe; borrows the controller, runtime, store and metrics.
 #pragma once
 
@@ -18,8 +26,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "base/metrics.h"
 #include "hosting/endpoint_controller.h"
+#include "hosting/endpoint_metrics.h"
 #include "http/message.h"
 #include "sandbox/container_runtime.h"
 #include "store/metadata_store.h"
@@ -54,21 +62,23 @@ struct RouterOptions {
 
 class InvocationRouter {
  public:
+  static constexpr int kMaxAttempts = 3;
+
   InvocationRouter(EndpointController& controller, sandbox::ContainerRuntime& runtime,
-                   MetadataStore& store, MetricsRegistry& metrics, RouterOptions options = {});
+                   MetadataStore& store, EndpointMetrics& metrics, RouterOptions options = {});
 
   absl::StatusOr<InvokeResponse> Invoke(std::string_view account_id, std::string_view endpoint_name,
                                         const InvokeRequest& request);
 
  private:
-  absl::StatusOr<InvokeResponse> Forward(RoutedInstance& inst, const InvokeRequest& request);
-  void Record(std::string_view account, std::string_view endpoint, std::string_view variant,
-              int code, int64_t model_us, int64_t total_us);
+  // `*sent` tells whether any byte of the request may have reached the container.
+  absl::StatusOr<InvokeResponse> Forward(RoutedInstance& inst, const InvokeRequest& request,
+                                         bool* sent);
 
   EndpointController& controller_;
   sandbox::ContainerRuntime& runtime_;
   MetadataStore& store_;
-  MetricsRegistry& metrics_;
+  EndpointMetrics& metrics_;
   const RouterOptions options_;
 };
 

@@ -96,7 +96,8 @@ TEST(SandboxEndpointTest, XGBoostEndpointServesIrisPredictions) {
   service.set_runtime_view(&controller);
   service.set_changed_callback([&] { controller.Notify(); });
   MetricsRegistry metrics;
-  InvocationRouter router(controller, **runtime, *store, metrics);
+  EndpointMetrics endpoint_metrics(metrics, clock);
+  InvocationRouter router(controller, **runtime, *store, endpoint_metrics);
 
   ASSERT_TRUE(service
                   .CreateModel(kAccount, {{"ModelName", "iris"},

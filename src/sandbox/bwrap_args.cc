@@ -112,6 +112,12 @@ absl::StatusOr<std::vector<std::string>> BuildBwrapArgs(const BwrapInvocation& i
   a.insert(a.end(), {"--tmpfs", "/"});
   RETURN_IF_ERROR(Skeleton(inv.rootfs, "/", dests, &a));
   a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"});
+  for (const auto& d : inv.devices) {
+    if (!IsCleanAbsolutePath(d) || d.rfind("/dev/", 0) != 0) {
+      return absl::InvalidArgumentError(fmt::format("device {} is not under /dev", d));
+    }
+    a.insert(a.end(), {"--dev-bind", d, d});
+  }
   for (const auto& m : mounts) {
     a.insert(a.end(), {m.read_only ? "--ro-bind" : "--bind", m.host_path, m.container_path});
   }

@@ -22,6 +22,8 @@ struct BwrapInvocation {
   std::string bwrap_path = "/usr/bin/bwrap";
   std::string rootfs;
   std::vector<Mount> mounts;  // the spec's plus generated ones (/etc/hosts, /etc/hostname)
+  // Host device nodes made visible at the same path (GPUs of GPU instance types only).
+  std::vector<std::string> devices;
   std::string hostname;
   bool unshare_net = true;  // false when the caller already placed us in a group namespace
   std::map<std::string, std::string> env;

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -159,6 +161,21 @@ std::shared_ptr<BwrapRuntime::Instance> BwrapRuntime::Find(const InstanceId& id)
   return it == instances_.end() ? nullptr : it->second;
 }
 
+namespace {
+
+// True if `pid` no longer runs: gone, or a zombie waiting to be reaped.
+bool ProcessEnded(int pid) {
+  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t paren = text.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= text.size()) return !stat.good();
+  char state = text[paren + 2];
+  return state == 'Z' || state == 'X';
+}
+
+}  // namespace
+
 absl::StatusOr<InstanceId> BwrapRuntime::Start(const InstanceSpec& in_spec) {
   InstanceSpec spec = in_spec;
   if (!ValidId(spec.id))
@@ -248,6 +265,13 @@ absl::StatusOr<InstanceId> BwrapRuntime::Start(const InstanceSpec& in_spec) {
   inv.mounts = spec.mounts;
   inv.mounts.push_back({inst->state_dir + "/hosts", "/etc/hosts", true});
   inv.mounts.push_back({inst->state_dir + "/hostname", "/etc/hostname", true});
+  inv.devices = capacity_.GpuDevices(spec.id);
+  if (!inv.devices.empty()) {
+    // The driver's control nodes go with the GPUs; CPU types see no GPU device at all.
+    for (const char* ctl : {"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"}) {
+      if (fs::exists(ctl)) inv.devices.push_back(ctl);
+    }
+  }
   inv.hostname = spec.hostname;
   inv.unshare_net = group_fd < 0;
   inv.env = spec.env;
@@ -355,7 +379,11 @@ absl::Status BwrapRuntime::Launch(Instance& inst, const std::vector<std::string>
       inst.status.pid = *child;
     }
     cv_.notify_all();
-    if (pidfd < 0 || nsfd < 0) result = absl::InternalError("cannot open the sandbox's pid/netns");
+    // An entrypoint that exits at once may be gone (or a zombie) before we look: that is a
+    // fast exit, which the monitor records, not a failure to start.
+    if ((pidfd < 0 || nsfd < 0) && !ProcessEnded(*child)) {
+      result = absl::InternalError("cannot open the sandbox's pid/netns");
+    }
   } else {
     result = child.status();
   }
@@ -506,6 +534,11 @@ absl::StatusOr<int> BwrapRuntime::Dial(const InstanceId& id, int port, absl::Dur
   if (nsfd < 0) return absl::InternalError("dup netns fd");
   auto fd = netns_->Dial(nsfd, inst->address, port, timeout);
   close(nsfd);
+  if (fd.ok()) {
+    // Callers speak request/response HTTP: never let a small write wait for a delayed ACK.
+    int one = 1;
+    setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
   return fd;
 }
 

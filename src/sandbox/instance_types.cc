@@ -64,6 +64,12 @@ HostResources HostResources::Detect() {
     }
   }
   if (h.memory_bytes == 0) h.memory_bytes = sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+  for (int i = 0; i < 64; ++i) {
+    std::string dev = fmt::format("/dev/nvidia{}", i);
+    if (access(dev.c_str(), F_OK) != 0) break;
+    h.gpu_devices.push_back(dev);
+  }
+  h.gpus = static_cast<int>(h.gpu_devices.size());
   return h;
 }
 
@@ -71,7 +77,8 @@ CapacityAccountant::CapacityAccountant(Options options)
     : host_(options.host ? *options.host : HostResources::Detect()),
       cpu_capacity_(host_.vcpus * options.cpu_overcommit),
       memory_capacity_(static_cast<int64_t>(static_cast<double>(host_.memory_bytes) *
-                                            options.memory_overcommit)) {}
+                                            options.memory_overcommit)),
+      gpu_owner_(static_cast<size_t>(std::max(host_.gpus, 0))) {}
 
 absl::Status CapacityAccountant::Reserve(std::string_view instance_id, const InstanceType& type) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -96,6 +103,14 @@ absl::Status CapacityAccountant::Reserve(std::string_view instance_id, const Ins
   used_vcpus_ += type.vcpus;
   used_memory_ += type.memory_bytes;
   used_gpus_ += type.gpus;
+  int wanted = type.gpus;
+  for (auto& owner : gpu_owner_) {
+    if (wanted == 0) break;
+    if (owner.empty()) {
+      owner = std::string(instance_id);
+      --wanted;
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -106,12 +121,27 @@ void CapacityAccountant::Release(std::string_view instance_id) {
   used_vcpus_ -= it->second.vcpus;
   used_memory_ -= it->second.memory_bytes;
   used_gpus_ -= it->second.gpus;
+  for (auto& owner : gpu_owner_) {
+    if (owner == instance_id) owner.clear();
+  }
   reserved_.erase(it);
+}
+
+std::vector<std::string> CapacityAccountant::GpuDevices(std::string_view instance_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < gpu_owner_.size(); ++i) {
+    if (gpu_owner_[i] != instance_id) continue;
+    out.push_back(i < host_.gpu_devices.size() ? host_.gpu_devices[i]
+                                               : fmt::format("/dev/nvidia{}", i));
+  }
+  return out;
 }
 
 HostResources CapacityAccountant::Free() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return {cpu_capacity_ - used_vcpus_, memory_capacity_ - used_memory_, host_.gpus - used_gpus_};
+  return {
+      cpu_capacity_ - used_vcpus_, memory_capacity_ - used_memory_, host_.gpus - used_gpus_, {}};
 }
 
 std::string FormatBytes(int64_t bytes) {

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -53,7 +54,10 @@ struct HostResources {
   double vcpus = 0;
   int64_t memory_bytes = 0;
   int gpus = 0;
-  // Cores usable by this process (sched_getaffinity) and MemTotal from /proc/meminfo; no GPUs.
+  // Device nodes of the GPUs (e.g. /dev/nvidia0), one per GPU, when known.
+  std::vector<std::string> gpu_devices;
+  // Cores usable by this process (sched_getaffinity), MemTotal from /proc/meminfo, and the
+  // NVIDIA GPUs whose /dev/nvidiaN nodes exist.
   static HostResources Detect();
 };
 
@@ -69,6 +73,9 @@ class CapacityAccountant {
   // Reserves `type` for `instance_id`; ResourceExhausted when it does not fit.
   absl::Status Reserve(std::string_view instance_id, const InstanceType& type);
   void Release(std::string_view instance_id);  // no-op for unknown ids
+  // The device nodes of the GPUs reserved for `instance_id` (empty for CPU types). A GPU
+  // belongs to one instance at a time.
+  std::vector<std::string> GpuDevices(std::string_view instance_id) const;
 
   // Capacity (with overcommit) minus reservations.
   HostResources Free() const;
@@ -80,6 +87,7 @@ class CapacityAccountant {
   int64_t memory_capacity_;
   mutable std::mutex mu_;
   std::map<std::string, InstanceType, std::less<>> reserved_;
+  std::vector<std::string> gpu_owner_;  // per GPU index: the instance holding it, or ""
   double used_vcpus_ = 0;
   int64_t used_memory_ = 0;
   int used_gpus_ = 0;

@@ -9,6 +9,21 @@
 //   sleep [SECONDS]     SIGTERM exits 0
 //   spawn-and-sleep [N] forks N children; all of them ignore SIGTERM
 //   echo WORDS...       each word on a stdout line, then "done" on stderr
+//   train               a SageMaker training stand-in (mercatod's training-job tests): reads
+//                       current_host and hosts from /opt/ml/input/config/resourceconfig.json;
+//                       algo-1 listens on :7777 until every other host said hello, the others
+//                       connect to algo-1 (retrying for 60 s); then writes
+//                       /opt/ml/model/<host>.txt and prints "probe-peers: N". PROBE_TRAIN_SLEEP=S
+//                       sleeps S seconds first (SIGTERM exits 0).
+//   serve               a SageMaker inference server on $SAGEMAKER_BIND_TO_PORT (8080):
+//                       GET /ping → 200, POST /invocations → 200 "<hostname>:<body>",
+//                       keep-alive, a thread per connection, a log line per request
+//                       (with the body's first 64 bytes).
+//                       Misbehaviour for robustness tests, chosen by environment:
+//                       PROBE_PING=hang|fail  never answer /ping, or answer it 500
+//                       PROBE_EXIT_AFTER=N    exit with code 3 after N seconds
+//                       PROBE_SLEEP=S         sleep S seconds before answering /invocations
+//                       PROBE_STATUS=CODE     answer /invocations with CODE
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -21,11 +36,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -201,6 +220,176 @@ int SpawnAndSleep(int n) {
   while (true) pause();
 }
 
+std::string Env(const char* name, const char* dflt = "") {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string(dflt);
+}
+
+std::atomic<long> g_served{0};
+
+// One keep-alive connection of `serve`: reads requests (Content-Length bodies only) and
+// answers each as the PROBE_* environment says.
+void ServeConnection(int c) {
+  const std::string ping_mode = Env("PROBE_PING");
+  const long sleep_s = std::atol(Env("PROBE_SLEEP", "0").c_str());
+  const int status = std::atoi(Env("PROBE_STATUS", "200").c_str());
+  char host[256] = "probe";
+  gethostname(host, sizeof(host) - 1);
+  std::string buf;
+  char chunk[65536];
+  while (true) {
+    size_t end;
+    while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+      ssize_t n = read(c, chunk, sizeof(chunk));
+      if (n <= 0) {
+        close(c);
+        return;
+      }
+      buf.append(chunk, n);
+    }
+    std::string head = buf.substr(0, end);
+    std::string lower = head;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    size_t length = 0;
+    if (size_t p = lower.find("\r\ncontent-length:"); p != std::string::npos) {
+      length = std::strtoul(lower.c_str() + p + 17, nullptr, 10);
+    }
+    while (buf.size() < end + 4 + length) {
+      ssize_t n = read(c, chunk, sizeof(chunk));
+      if (n <= 0) {
+        close(c);
+        return;
+      }
+      buf.append(chunk, n);
+    }
+    std::string body = buf.substr(end + 4, length);
+    buf.erase(0, end + 4 + length);
+    std::string line = head.substr(0, head.find("\r\n"));
+    int code = 200;
+    std::string answer;
+    if (line.rfind("GET /ping", 0) == 0) {
+      if (ping_mode == "hang") {
+        std::printf("not answering %s\n", line.c_str());
+        while (true) pause();
+      }
+      code = ping_mode == "fail" ? 500 : 200;
+      answer = code == 200 ? "healthy" : "unhealthy";
+    } else if (line.rfind("POST /invocations", 0) == 0) {
+      long n = ++g_served;
+      std::printf("invocation %ld on %s: %zu bytes: %s\n", n, host, body.size(),
+                  body.substr(0, 64).c_str());
+      if (sleep_s > 0) sleep(static_cast<unsigned>(sleep_s));
+      code = status;
+      answer = code == 200 ? std::string(host) + ":" + body : "probe failed on purpose";
+    } else {
+      code = 404;
+      answer = "not found";
+    }
+    std::string resp =
+        "HTTP/1.1 " + std::to_string(code) + (code == 200 ? " OK" : " Error") +
+        "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(answer.size()) +
+        "\r\n\r\n" + answer;
+    if (write(c, resp.data(), resp.size()) != static_cast<ssize_t>(resp.size())) {
+      close(c);
+      return;
+    }
+  }
+}
+
+int Serve() {
+  signal(SIGTERM, ExitOnTerm);
+  signal(SIGPIPE, SIG_IGN);
+  int port = std::atoi(Env("SAGEMAKER_BIND_TO_PORT", "8080").c_str());
+  if (long after = std::atol(Env("PROBE_EXIT_AFTER", "0").c_str()); after > 0) {
+    std::thread([after] {
+      sleep(static_cast<unsigned>(after));
+      std::printf("exiting after %ld seconds on purpose\n", after);
+      std::fflush(stdout);
+      _exit(3);
+    }).detach();
+  }
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_ANY);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) return Fail("bind", errno);
+  if (listen(fd, 128) != 0) return Fail("listen", errno);
+  std::printf("serving on port %d\n", port);
+  while (true) {
+    int c = accept(fd, nullptr, nullptr);
+    if (c < 0) continue;
+    std::thread(ServeConnection, c).detach();
+  }
+}
+
+// The value of "key":"..." or the text of "key":[...] in compact JSON.
+std::string JsonField(const std::string& json, const std::string& key, char close) {
+  size_t p = json.find("\"" + key + "\":");
+  if (p == std::string::npos) return "";
+  p += key.size() + 4;
+  size_t end = json.find(close, p);
+  return end == std::string::npos ? "" : json.substr(p, end - p);
+}
+
+int Train() {
+  signal(SIGTERM, ExitOnTerm);
+  if (long s = std::atol(Env("PROBE_TRAIN_SLEEP", "0").c_str()); s > 0) {
+    std::printf("sleeping %ld seconds\n", s);
+    sleep(static_cast<unsigned>(s));
+  }
+  std::ifstream in("/opt/ml/input/config/resourceconfig.json");
+  std::string rc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string me = JsonField(rc, "current_host", '"');
+  std::string hosts = JsonField(rc, "hosts", ']');
+  int peers = -1;
+  for (size_t p = hosts.find("algo-"); p != std::string::npos; p = hosts.find("algo-", p + 1)) {
+    ++peers;
+  }
+  if (me.empty() || peers < 0) return Fail("read resourceconfig.json", ENOENT);
+  if (me == "algo-1") {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(7777);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) return Fail("bind", errno);
+    if (listen(fd, 16) != 0) return Fail("listen", errno);
+    for (int i = 0; i < peers; ++i) {
+      int c = accept(fd, nullptr, nullptr);
+      if (c < 0) return Fail("accept", errno);
+      char buf[64] = {};
+      ssize_t n = read(c, buf, sizeof(buf) - 1);
+      std::printf("%s\n", n > 0 ? buf : "(nothing)");
+      close(c);
+    }
+  } else {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(7777);
+    if (!Lookup("algo-1", &sa.sin_addr)) return Fail("resolve algo-1", ENOENT);
+    int fd = -1;
+    for (int attempt = 0; fd < 0 && attempt < 600; ++attempt) {
+      fd = socket(AF_INET, SOCK_STREAM, 0);
+      if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+        close(fd);
+        fd = -1;
+        usleep(100000);
+      }
+    }
+    if (fd < 0) return Fail("connect algo-1", ETIMEDOUT);
+    std::string hello = "hello from " + me;
+    if (write(fd, hello.data(), hello.size()) < 0) return Fail("write", errno);
+    close(fd);
+  }
+  std::ofstream("/opt/ml/model/" + me + ".txt") << "ok\n";
+  std::printf("probe-peers: %d\n", peers);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -218,6 +407,8 @@ int main(int argc, char** argv) {
   if (cmd == "hog" && a.size() == 2) return Hog(std::atol(a[1].c_str()));
   if (cmd == "sleep") return Sleep(std::atol(arg(1, "0").c_str()));
   if (cmd == "spawn-and-sleep") return SpawnAndSleep(std::atoi(arg(1, "2").c_str()));
+  if (cmd == "serve") return Serve();
+  if (cmd == "train") return Train();
   if (cmd == "echo") {
     for (size_t i = 1; i < a.size(); ++i) std::printf("%s\n", a[i].c_str());
     std::fflush(stdout);
@@ -226,6 +417,6 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "usage: sandbox_probe connect|resolve|read|write|listen|ps|hog|sleep|"
-               "spawn-and-sleep|echo ...\n");
+               "spawn-and-sleep|echo|serve|train ...\n");
   return 1;
 }

@@ -54,6 +54,22 @@ TEST(CapacityTest, ReservesWithinOvercommitAndExplainsRefusals) {
   EXPECT_EQ(cap.Free().vcpus, 14);
 }
 
+TEST(CapacityTest, GpusGoToGpuTypesOnlyOneInstanceEach) {
+  HostResources host{64, 256 * kGiB, 2, {"/dev/nvidia0", "/dev/nvidia1"}};
+  CapacityAccountant cap({host, 1.0, 1.0});
+  InstanceType gpu{"ml.g4dn.xlarge", 4, 16 * kGiB, 1};
+  ASSERT_TRUE(cap.Reserve("cpu", InstanceType{"ml.m5.large", 2, 8 * kGiB, 0}).ok());
+  EXPECT_TRUE(cap.GpuDevices("cpu").empty());
+  ASSERT_TRUE(cap.Reserve("g1", gpu).ok());
+  ASSERT_TRUE(cap.Reserve("g2", gpu).ok());
+  EXPECT_EQ(cap.GpuDevices("g1"), std::vector<std::string>{"/dev/nvidia0"});
+  EXPECT_EQ(cap.GpuDevices("g2"), std::vector<std::string>{"/dev/nvidia1"});
+  EXPECT_EQ(cap.Reserve("g3", gpu).code(), absl::StatusCode::kResourceExhausted);
+  cap.Release("g1");
+  ASSERT_TRUE(cap.Reserve("g3", gpu).ok());
+  EXPECT_EQ(cap.GpuDevices("g3"), std::vector<std::string>{"/dev/nvidia0"});
+}
+
 TEST(CgroupLayoutTest, ParsesMixedV1AndV2) {
   const char* cgroup =
       "8:pids:/\n4:memory:/process_api/abc\n1:cpu,cpuacct:/svc\n0::/user.slice/x.scope\n";
@@ -114,6 +130,18 @@ TEST(BwrapArgsTest, BuildsReadOnlySkeletonAroundMountPoints) {
   EXPECT_THAT(joined, HasSubstr("--unshare-net"));
   EXPECT_THAT(joined, HasSubstr("--setenv PATH /bin"));
   EXPECT_THAT(joined, HasSubstr("--remount-ro / --chdir / -- /bin/serve serve "));
+  EXPECT_THAT(joined, Not(HasSubstr("--dev-bind")));
+
+  inv.devices = {"/dev/nvidia0", "/dev/nvidiactl"};
+  args = BuildBwrapArgs(inv);
+  ASSERT_TRUE(args.ok()) << args.status();
+  joined.clear();
+  for (const auto& a : *args) joined += a + " ";
+  EXPECT_THAT(joined, HasSubstr("--dev /dev --tmpfs /tmp --dev-bind /dev/nvidia0 /dev/nvidia0 "
+                                "--dev-bind /dev/nvidiactl /dev/nvidiactl "));
+  inv.devices = {"/etc/shadow"};
+  EXPECT_EQ(BuildBwrapArgs(inv).status().code(), absl::StatusCode::kInvalidArgument);
+  inv.devices.clear();
 
   inv.mounts = {{root + "/model", "/opt/../etc", true}};
   EXPECT_EQ(BuildBwrapArgs(inv).status().code(), absl::StatusCode::kInvalidArgument);

@@ -212,7 +212,8 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
                                                         .metrics = impl->metrics,
                                                         .registry = impl->images.get(),
                                                         .rootfs = impl->rootfs.get(),
-                                                        .runtime = impl->runtime.get()},
+                                                        .runtime = impl->runtime.get(),
+                                                        .v1 = impl->v1.get()},
                                                        *impl->dispatcher));
   return std::unique_ptr<App>(new App(std::move(impl)));
 }

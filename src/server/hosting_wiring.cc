@@ -1,16 +1,25 @@
 #include "server/hosting_wiring.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "api/sagemaker/runtime_api.h"
+#include "api/sagemaker/training_actions.h"
+#include "api/sagemaker/transform_actions.h"
+#include "api/v1/hosting_routes.h"
 #include "base/logging.h"
 #include "base/status.h"
 #include "fmt/format.h"
 #include "hosting/endpoint_controller.h"
+#include "hosting/endpoint_logs.h"
+#include "hosting/endpoint_metrics.h"
 #include "hosting/hosting_service.h"
 #include "hosting/invocation_router.h"
 #include "hosting/model_data.h"
 #include "hosting/registry_image_resolver.h"
+#include "jobs/transform_job_objects.h"
+#include "jobs/training_job_runner.h"
+#include "jobs/transform_job_runner.h"
 #include "sandbox/bwrap_runtime.h"
 
 namespace mercato::server {
@@ -57,9 +66,18 @@ struct HostingWiring::Parts {
   std::unique_ptr<hosting::ModelDataFetcher> fetcher;
   std::unique_ptr<hosting::HostingService> service;
   std::unique_ptr<hosting::EndpointController> controller;
+  std::unique_ptr<hosting::EndpointMetrics> endpoint_metrics;
+  std::unique_ptr<hosting::EndpointLogs> endpoint_logs;
   std::unique_ptr<hosting::InvocationRouter> router;
   std::unique_ptr<api::sagemaker::SageMakerApi> sagemaker;
   std::unique_ptr<api::sagemaker::RuntimeApi> runtime_api;
+  // Batch transform jobs (declared last: their threads borrow everything above).
+  std::unique_ptr<storage::ObjectStore> transform_object_store;
+  std::unique_ptr<jobs::S3TransformObjects> transform_objects;
+  std::unique_ptr<jobs::TransformJobRunner> transform_runner;
+  // Training jobs (likewise last).
+  std::unique_ptr<storage::ObjectStore> training_object_store;
+  std::unique_ptr<jobs::TrainingJobRunner> training_runner;
 };
 
 HostingWiring::HostingWiring(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -114,10 +132,57 @@ absl::StatusOr<std::unique_ptr<HostingWiring>> HostingWiring::Build(const Hostin
   p->service->set_runtime_view(p->controller.get());
   hosting::EndpointController* controller = p->controller.get();
   p->service->set_changed_callback([controller] { controller->Notify(); });
+  p->endpoint_metrics = std::make_unique<hosting::EndpointMetrics>(deps.metrics, deps.clock);
+  p->endpoint_logs =
+      std::make_unique<hosting::EndpointLogs>(deps.store, deps.clock, dir + "/endpoints");
+  hosting::RouterOptions router_options;
+  // Hidden knob for tests (SageMaker's limit, 60 s, otherwise).
+  if (const char* t = std::getenv("MERCATO_INVOCATION_TIMEOUT_SECONDS"); t && std::atoi(t) > 0) {
+    router_options.invocation_timeout = absl::Seconds(std::atoi(t));
+  }
   p->router = std::make_unique<hosting::InvocationRouter>(*p->controller, *runtime, deps.store,
-                                                          deps.metrics);
+                                                          *p->endpoint_metrics, router_options);
+  if (deps.v1 != nullptr) {
+    api::v1::AddHostingRoutes(*deps.v1, {.store = deps.store,
+                                         .clock = deps.clock,
+                                         .controller = *p->controller,
+                                         .metrics = *p->endpoint_metrics,
+                                         .logs = *p->endpoint_logs});
+  }
   p->sagemaker = std::make_unique<api::sagemaker::SageMakerApi>(deps.authenticator);
   api::sagemaker::AddHostingActions(*p->sagemaker, *p->service);
+  p->transform_object_store =
+      std::make_unique<storage::ObjectStore>(deps.store, deps.blobs, deps.clock);
+  p->transform_objects = std::make_unique<jobs::S3TransformObjects>(*p->transform_object_store);
+  p->transform_runner = std::make_unique<jobs::TransformJobRunner>(
+      deps.store, *p->transform_objects, *p->service, *p->resolver, *p->fetcher, *runtime,
+      deps.clock,
+      jobs::TransformRunnerOptions{.jobs_dir = dir + "/transform-jobs",
+                                   .region = deps.config.region});
+  if (absl::Status s = p->transform_runner->Recover(); !s.ok()) {
+    spdlog::warn("transform: cannot end interrupted jobs: {}", s.ToString());
+  }
+  api::sagemaker::AddTransformActions(*p->sagemaker, *p->transform_runner);
+  jobs::TrainingRunnerOptions training_options;
+  training_options.jobs_dir = dir + "/training-jobs";
+  training_options.region = deps.config.region;
+  training_options.check_image = [resolver](std::string_view account, std::string_view image) {
+    return resolver->Check(account, image);
+  };
+  // Hidden knob for tests: SIGTERM → SIGKILL on StopTrainingJob (SageMaker's 120 s otherwise).
+  if (const char* g = std::getenv("MERCATO_TRAINING_STOP_GRACE_SECONDS"); g && *g) {
+    training_options.stop_grace = absl::Seconds(std::atoi(g));
+  }
+  p->training_object_store =
+      std::make_unique<storage::ObjectStore>(deps.store, deps.blobs, deps.clock);
+  p->training_runner = std::make_unique<jobs::TrainingJobRunner>(
+      deps.store, *p->training_object_store, *p->resolver, *runtime, deps.clock,
+      std::move(training_options));
+  if (absl::Status s = p->training_runner->Recover(); !s.ok()) {
+    spdlog::warn("training: cannot end interrupted jobs: {}", s.ToString());
+  }
+  api::sagemaker::AddTrainingActions(*p->sagemaker, *p->training_runner);
+  if (deps.v1 != nullptr) api::sagemaker::AddTrainingLogRoute(*deps.v1, *p->training_runner);
   p->runtime_api = std::make_unique<api::sagemaker::RuntimeApi>(deps.authenticator, *p->router,
                                                                 deps.config.region);
   api::sagemaker::SageMakerApi* sm = p->sagemaker.get();
@@ -131,6 +196,8 @@ absl::StatusOr<std::unique_ptr<HostingWiring>> HostingWiring::Build(const Hostin
 
 void HostingWiring::Start() { parts_->controller->Start(); }
 void HostingWiring::Stop() {
+  if (parts_ && parts_->transform_runner) parts_->transform_runner->Shutdown();
+  if (parts_ && parts_->training_runner) parts_->training_runner->Shutdown();
   if (parts_ && parts_->controller) parts_->controller->Stop();
 }
 api::sagemaker::SageMakerApi& HostingWiring::sagemaker_api() { return *parts_->sagemaker; }

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "api/sagemaker/sagemaker_api.h"
+#include "api/v1/v1_api.h"
 #include "auth/authenticator.h"
 #include "base/clock.h"
 #include "base/metrics.h"
@@ -36,6 +37,7 @@ struct HostingDeps {
   ImageRegistry* registry = nullptr;             // created when null
   RootfsCache* rootfs = nullptr;                 // created when null
   sandbox::ContainerRuntime* runtime = nullptr;  // a BwrapRuntime is created when null
+  api::v1::V1Api* v1 = nullptr;  // endpoint logs/metrics/instances routes go here when set
 };
 
 class HostingWiring {

@@ -96,6 +96,50 @@ const std::vector<Migration>& AllMigrations() {
            "CREATE INDEX endpoint_instances_by_endpoint ON endpoint_instances"
            " (account_id, endpoint_name)",
        }},
+      {6,
+       "SageMaker batch transform jobs and their instances",
+       {
+           // request: the CreateTransformJob input as given; model: the model's container
+           // (Image, ModelDataUrl, Environment) snapshotted at create time; effective: the
+           // batch parameters in force once the container's /execution-parameters were read.
+           "CREATE TABLE transform_jobs ("
+           " account_id TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL,"
+           " model_name TEXT NOT NULL, status TEXT NOT NULL, failure_reason TEXT NOT NULL,"
+           " request TEXT NOT NULL, model TEXT NOT NULL, effective TEXT,"
+           " created_at BIGINT NOT NULL, started_at BIGINT, ended_at BIGINT,"
+           " last_modified BIGINT NOT NULL, PRIMARY KEY (account_id, name))",
+           "CREATE INDEX transform_jobs_by_status ON transform_jobs (status)",
+           // One row per sandbox instance a transform job ran (metering input).
+           "CREATE TABLE transform_job_instances ("
+           " instance_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, job_name TEXT NOT NULL,"
+           " instance_type TEXT NOT NULL, started_at BIGINT NOT NULL, stopped_at BIGINT)",
+           "CREATE INDEX transform_job_instances_by_job ON transform_job_instances"
+           " (account_id, job_name)",
+       }},
+      {7,
+       "SageMaker training jobs and their instances",
+       {
+           // request: the CreateTrainingJob input as given (DescribeTrainingJob echoes it);
+           // transitions: JSON SecondaryStatusTransitions [{"Status","StartTime","EndTime",
+           // "StatusMessage"}] (times in epoch micros); final_metrics: JSON
+           // [{"MetricName","Value","Timestamp"}]; model_artifacts: the uploaded
+           // s3://.../model.tar.gz ("" until then).
+           "CREATE TABLE training_jobs ("
+           " account_id TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL,"
+           " status TEXT NOT NULL, secondary_status TEXT NOT NULL,"
+           " failure_reason TEXT NOT NULL, request TEXT NOT NULL, image TEXT NOT NULL,"
+           " transitions TEXT NOT NULL, final_metrics TEXT NOT NULL,"
+           " model_artifacts TEXT NOT NULL, created_at BIGINT NOT NULL,"
+           " training_start BIGINT, training_end BIGINT, last_modified BIGINT NOT NULL,"
+           " PRIMARY KEY (account_id, name))",
+           "CREATE INDEX training_jobs_by_status ON training_jobs (status)",
+           // One row per sandbox instance a training job ran (metering input).
+           "CREATE TABLE training_job_instances ("
+           " instance_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, job_name TEXT NOT NULL,"
+           " instance_type TEXT NOT NULL, started_at BIGINT NOT NULL, stopped_at BIGINT)",
+           "CREATE INDEX training_job_instances_by_job ON training_job_instances"
+           " (account_id, job_name)",
+       }},
   };
   return kMigrations;
 }

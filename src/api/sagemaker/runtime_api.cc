@@ -60,13 +60,24 @@ http::Response RuntimeApi::Handle(http::Request& request, http::BodyReader& body
     r.SetHeader("x-amzn-RequestId", request_id);
     return r;
   };
-  // Read (and hash) the whole body, keeping at most the limit.
+  // Read (and hash) the whole body, keeping at most the limit. With a Content-Length within
+  // the limit the bytes land in the payload directly: the body is written once, then moved
+  // down to the container connection without another copy.
   auto hasher = Hasher::Create("sha256");
   std::string payload;
+  size_t filled = 0;  // bytes of `payload` holding the body when it was sized up front
+  bool sized = false;
+  if (auto length = body.content_length(); length && *length <= max_body_bytes_) {
+    payload.resize(*length);
+    sized = true;
+  }
   uint64_t total = 0;
-  std::string buf(1 << 16, '\0');
+  std::string buf;
   while (true) {
-    auto n = body.Read(buf.data(), buf.size());
+    bool direct = filled < payload.size();
+    if (!direct && buf.empty()) buf.resize(1 << 16);
+    char* dst = direct ? payload.data() + filled : buf.data();
+    auto n = body.Read(dst, direct ? payload.size() - filled : buf.size());
     if (!n.ok()) {
       http::Response r = RuntimeError(400, "ValidationError", "Could not read the request body");
       r.close_connection = true;
@@ -74,8 +85,10 @@ http::Response RuntimeApi::Handle(http::Request& request, http::BodyReader& body
     }
     if (*n == 0) break;
     total += *n;
-    hasher->Update(std::string_view(buf.data(), *n));
-    if (payload.size() < max_body_bytes_ + 1) {
+    hasher->Update(std::string_view(dst, *n));
+    if (direct) {
+      filled += *n;
+    } else if (payload.size() < max_body_bytes_ + 1) {
       payload.append(buf.data(), std::min<size_t>(*n, max_body_bytes_ + 1 - payload.size()));
     }
     if (total > kDrainLimit) {
@@ -84,6 +97,7 @@ http::Response RuntimeApi::Handle(http::Request& request, http::BodyReader& body
       return finish(std::move(r));
     }
   }
+  if (sized && filled < payload.size()) payload.resize(filled);  // shorter than announced
   auto authed = authenticator_.Authenticate(request, HexEncode(hasher->Final()));
   if (!authed.ok()) return finish(RuntimeError(MapAuthError(authed.status())));
   if (total > max_body_bytes_) {

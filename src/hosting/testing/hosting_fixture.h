@@ -74,7 +74,7 @@ class HostingFixture : public ::testing::Test {
                           .stop_grace = absl::Milliseconds(100)});
     service_->set_runtime_view(controller_.get());
     router_ = std::make_unique<InvocationRouter>(
-        *controller_, *runtime_, *store_, metrics_,
+        *controller_, *runtime_, *store_, endpoint_metrics_,
         RouterOptions{.invocation_timeout = absl::Milliseconds(router_timeout_ms_)});
   }
 
@@ -139,6 +139,7 @@ class HostingFixture : public ::testing::Test {
   std::filesystem::path dir_;
   RealClock clock_;
   MetricsRegistry metrics_;
+  EndpointMetrics endpoint_metrics_{metrics_, clock_};
   MetadataStorePtr store_;
   BlobStorePtr blobs_;
   std::unique_ptr<FixedResolver> resolver_;

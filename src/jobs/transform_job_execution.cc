@@ -1,0 +1,606 @@
+#include "jobs/transform_job_execution.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "base/crypto.h"
+#include "base/logging.h"
+#include "base/status.h"
+#include "fmt/format.h"
+#include "hosting/instance_client.h"
+#include "jobs/transform_job_data.h"
+
+namespace mercato::jobs::transform {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kMaxConcurrencyPerInstance = 64;
+
+struct Instance {
+  std::string id;
+  std::vector<int> fds;  // one keep-alive connection per concurrent slot; -1 = none
+};
+
+struct InputObject {
+  std::string bucket;
+  std::string key;
+  std::string out_bucket;
+  std::string out_key;
+};
+
+std::string S3Url(std::string_view bucket, std::string_view key) {
+  return fmt::format("s3://{}/{}", bucket, key);
+}
+
+std::vector<std::string> PathDirs(const std::map<std::string, std::string>& env) {
+  auto it = env.find("PATH");
+  std::string path = it != env.end() ? it->second : "/usr/local/sbin:/usr/local/bin:/usr/bin:/bin";
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    if (end > start) out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+const char* StrategyEnv(BatchStrategy s) {
+  return s == BatchStrategy::kMultiRecord ? "MULTI_RECORD" : "SINGLE_RECORD";
+}
+
+// Lists the job's input objects and where each one's output goes.
+absl::StatusOr<std::vector<InputObject>> ListInputs(const ExecutionContext& ctx,
+                                                    const JobInput& job) {
+  const TransformJobSpec& s = job.spec;
+  std::vector<InputObject> out;
+  auto add = [&](const std::string& bucket, const std::string& key, std::string_view base) {
+    out.push_back({bucket, key, s.output.bucket, OutputKeyFor(key, base, s.output.key)});
+  };
+  if (s.data_type == "S3Prefix") {
+    auto keys = ctx.objects.List(job.account, s.input.bucket, s.input.key);
+    if (!keys.ok()) {
+      return absl::FailedPreconditionError(fmt::format("Cannot list the input {}: {}",
+                                                       S3Url(s.input.bucket, s.input.key),
+                                                       std::string(keys.status().message())));
+    }
+    for (const std::string& k : *keys) {
+      if (!k.empty() && k.back() != '/') add(s.input.bucket, k, s.input.key);
+    }
+  } else {
+    auto manifest = ctx.objects.Read(job.account, s.input.bucket, s.input.key, 64 << 20);
+    if (!manifest.ok()) {
+      return absl::FailedPreconditionError(fmt::format("Cannot read the manifest {}: {}",
+                                                       S3Url(s.input.bucket, s.input.key),
+                                                       std::string(manifest.status().message())));
+    }
+    auto j = ParseJson(*manifest);
+    if (!j.ok() || !j->is_array() || j->empty() || !(*j)[0].is_object() ||
+        !(*j)[0].contains("prefix") || !(*j)[0]["prefix"].is_string()) {
+      return absl::FailedPreconditionError(fmt::format(
+          "The manifest {} must be a JSON array starting with {{\"prefix\": \"s3://...\"}}",
+          S3Url(s.input.bucket, s.input.key)));
+    }
+    auto prefix = ParseS3Location((*j)[0]["prefix"].get<std::string>());
+    if (!prefix.ok()) {
+      return absl::FailedPreconditionError(
+          fmt::format("The manifest's prefix is not an s3:// URL: {}", (*j)[0]["prefix"].dump()));
+    }
+    for (size_t i = 1; i < j->size(); ++i) {
+      if (!(*j)[i].is_string()) {
+        return absl::FailedPreconditionError("Manifest entries after the prefix must be strings");
+      }
+      std::string rel = (*j)[i].get<std::string>();
+      add(prefix->bucket, prefix->key + rel, prefix->key);
+    }
+  }
+  if (out.empty()) {
+    return absl::FailedPreconditionError(
+        fmt::format("No input objects found under {}", S3Url(s.input.bucket, s.input.key)));
+  }
+  return out;
+}
+
+class Execution {
+ public:
+  Execution(const ExecutionContext& ctx, const JobInput& job, Abort& abort)
+      : ctx_(ctx), job_(job), spec_(job.spec), abort_(abort) {}
+  ~Execution() { StopInstances(); }
+
+  absl::Status Run(const std::function<void(const BatchParameters&)>& on_ready);
+
+ private:
+  absl::Status StartInstances();
+  absl::Status WaitHealthy();
+  Json ExecutionParameters();
+  void StopInstances();
+  std::string LastLogLines(const std::string& id);
+  void InstanceLoop(Instance& inst);
+  absl::Status ProcessObject(Instance& inst, const InputObject& obj);
+  absl::Status RunBatches(Instance& inst, const std::vector<Batch>& batches,
+                          std::vector<std::string>& responses, std::string& content_type);
+  absl::StatusOr<hosting::InstanceResponse> Invoke(Instance& inst, size_t slot,
+                                                   const std::string& payload);
+  absl::StatusOr<std::string> Assemble(const std::vector<Batch>& batches,
+                                       const std::vector<std::string>& responses,
+                                       const std::vector<std::string>& originals,
+                                       const std::string& content_type);
+  void Fail(absl::Status s);
+
+  const ExecutionContext& ctx_;
+  const JobInput& job_;
+  const TransformJobSpec& spec_;
+  Abort& abort_;
+  std::string dir_;
+  std::vector<std::unique_ptr<Instance>> instances_;
+  BatchParameters params_;
+  bool healthy_ = false;  // every instance passed /ping
+  std::vector<InputObject> objects_;
+  std::atomic<size_t> next_object_{0};
+  std::mutex mu_;
+  absl::Status first_error_;  // guarded by mu_
+};
+
+void Execution::Fail(absl::Status s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // An error that follows a stop (connections reset by it) is not the job's failure.
+    if (first_error_.ok() && !abort_.triggered()) first_error_ = std::move(s);
+  }
+  abort_.Trigger();
+}
+
+absl::Status Execution::StartInstances() {
+  std::string image_ref = job_.container.value("Image", "");
+  auto image = ctx_.resolver.Resolve(job_.account, image_ref);
+  if (!image.ok()) {
+    return absl::FailedPreconditionError(
+        fmt::format("The model's image {} could not be resolved: {}", image_ref,
+                    std::string(image.status().message())));
+  }
+  dir_ = fmt::format("{}/{}-{}-{}", ctx_.options.jobs_dir, job_.account, job_.name, RandomHex(4));
+  std::string model_dir = dir_ + "/model";
+  std::error_code ec;
+  fs::create_directories(model_dir, ec);
+  if (ec) return absl::InternalError(fmt::format("cannot create {}: {}", model_dir, ec.message()));
+  if (job_.container.contains("ModelDataUrl")) {
+    RETURN_IF_ERROR(ctx_.fetcher.Fetch(
+        job_.account, job_.container["ModelDataUrl"].get<std::string>(), model_dir));
+  }
+  sandbox::InstanceSpec base;
+  base.rootfs = image->rootfs;
+  for (const std::string& kv : image->env) {
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) base.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (job_.container.contains("Environment") && job_.container["Environment"].is_object()) {
+    for (auto& [k, v] : job_.container["Environment"].items()) {
+      if (v.is_string()) base.env[k] = v.get<std::string>();
+    }
+  }
+  for (const auto& [k, v] : spec_.environment) base.env[k] = v;
+  base.env["SAGEMAKER_BATCH"] = "true";
+  base.env["SAGEMAKER_MAX_PAYLOAD_IN_MB"] =
+      std::to_string(spec_.max_payload_mb.value_or(kDefaultMaxPayloadInMB));
+  base.env["SAGEMAKER_BATCH_STRATEGY"] =
+      StrategyEnv(spec_.batch_strategy.value_or(BatchStrategy::kSingleRecord));
+  base.env["SAGEMAKER_MAX_CONCURRENT_TRANSFORMS"] =
+      std::to_string(spec_.max_concurrent_transforms.value_or(kDefaultMaxConcurrentTransforms));
+  if (!image->entrypoint.empty()) {
+    base.entrypoint = image->entrypoint[0];
+    base.args.assign(image->entrypoint.begin() + 1, image->entrypoint.end());
+    base.args.push_back("serve");
+  } else {
+    for (const std::string& p : PathDirs(base.env)) {
+      if (fs::exists(image->rootfs + "/" + p + "/serve")) {
+        base.entrypoint = p + "/serve";
+        break;
+      }
+    }
+    if (base.entrypoint.empty()) {
+      return absl::FailedPreconditionError(fmt::format(
+          "Image {} has neither an ENTRYPOINT nor a 'serve' program on its PATH", image_ref));
+    }
+  }
+  base.mounts.push_back({model_dir, "/opt/ml/model", /*read_only=*/true});
+  base.instance_type = spec_.instance_type;
+  std::string prefix = job_.name.substr(0, 90);
+  for (int i = 0; i < spec_.instance_count; ++i) {
+    sandbox::InstanceSpec s = base;
+    s.id = fmt::format("{}-t{}-{}", prefix, i + 1, RandomHex(4));
+    s.log_dir = fmt::format("{}/logs/{}", dir_, s.id);
+    auto started = ctx_.runtime.Start(s);
+    if (!started.ok()) {
+      return absl::FailedPreconditionError(fmt::format("Failed to start an instance of type {}: {}",
+                                                       spec_.instance_type,
+                                                       std::string(started.status().message())));
+    }
+    auto inst = std::make_unique<Instance>();
+    inst->id = s.id;
+    instances_.push_back(std::move(inst));
+    auto row = ctx_.store.Exec(
+        "INSERT INTO transform_job_instances (instance_id, account_id, job_name, instance_type, "
+        "started_at, stopped_at) VALUES (?, ?, ?, ?, ?, NULL)",
+        {s.id, job_.account, job_.name, spec_.instance_type, absl::ToUnixMicros(ctx_.clock.Now())});
+    if (!row.ok()) spdlog::warn("transform: cannot record {}: {}", s.id, row.status().ToString());
+  }
+  return absl::OkStatus();
+}
+
+std::string Execution::LastLogLines(const std::string& id) {
+  std::vector<std::string> lines;
+  if (auto logs = ctx_.runtime.Logs(id); logs.ok()) {
+    for (int round = 0; round < 100; ++round) {
+      auto events = (*logs)->Read(1000);
+      if (!events.ok() || events->empty()) break;
+      for (auto& ev : *events) lines.push_back(ev.message);
+    }
+  }
+  std::string tail;
+  for (size_t i = lines.size() > 3 ? lines.size() - 3 : 0; i < lines.size(); ++i) {
+    tail += (tail.empty() ? "" : " | ") + lines[i];
+  }
+  return tail.substr(0, 600);
+}
+
+absl::Status Execution::WaitHealthy() {
+  auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(ctx_.options.startup_timeout);
+  std::vector<bool> healthy(instances_.size(), false);
+  while (true) {
+    size_t ok = 0;
+    for (size_t i = 0; i < instances_.size(); ++i) {
+      if (healthy[i]) {
+        ++ok;
+        continue;
+      }
+      const std::string& id = instances_[i]->id;
+      auto st = ctx_.runtime.Status(id);
+      if (st.ok() && !st->running) {
+        std::string tail = LastLogLines(id);
+        return absl::FailedPreconditionError(fmt::format(
+            "The container of transform instance {} {} before it passed the ping health "
+            "check.{}",
+            i + 1,
+            st->reason == "OutOfMemory" ? "was killed for exceeding its memory limit"
+                                        : fmt::format("exited with code {}", st->exit_code),
+            tail.empty() ? "" : " Last log lines: " + tail));
+      }
+      auto fd = ctx_.runtime.Dial(id, ctx_.options.container_port, ctx_.options.ping_timeout);
+      if (!fd.ok()) continue;
+      auto r = hosting::RoundTrip(
+          *fd, "GET", "/ping", {}, "",
+          std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(ctx_.options.ping_timeout),
+          1 << 20);
+      ::close(*fd);
+      if (r.ok() && r->status == 200) {
+        healthy[i] = true;
+        ++ok;
+      }
+    }
+    if (ok == instances_.size()) return absl::OkStatus();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::DeadlineExceededError(
+          fmt::format("The model container did not pass the ping health check within {} seconds",
+                      absl::ToInt64Seconds(ctx_.options.startup_timeout)));
+    }
+    if (abort_.WaitFor(ctx_.options.poll_interval)) return absl::CancelledError("stopped");
+  }
+}
+
+Json Execution::ExecutionParameters() {
+  auto fd =
+      ctx_.runtime.Dial(instances_[0]->id, ctx_.options.container_port, ctx_.options.ping_timeout);
+  if (!fd.ok()) return nullptr;
+  auto r = hosting::RoundTrip(
+      *fd, "GET", "/execution-parameters", {}, "",
+      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(ctx_.options.ping_timeout),
+      1 << 20);
+  ::close(*fd);
+  if (!r.ok() || r->status != 200) return nullptr;
+  auto j = ParseJson(r->body);
+  return j.ok() && j->is_object() ? *j : Json(nullptr);
+}
+
+void Execution::StopInstances() {
+  // A container still starting may not handle SIGTERM yet (as PID 1 it then ignores it) and
+  // holds no work worth a graceful end, so it gets a short grace.
+  absl::Duration grace =
+      healthy_ ? ctx_.options.stop_grace : std::min(ctx_.options.stop_grace, absl::Seconds(2));
+  for (auto& inst : instances_) {
+    for (int& fd : inst->fds) {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+    absl::Status s = ctx_.runtime.Stop(inst->id, grace);
+    if (!s.ok() && !absl::IsNotFound(s)) {
+      spdlog::warn("transform: cannot stop {}: {}", inst->id, s.ToString());
+    }
+    (void)ctx_.runtime.Forget(inst->id);
+    (void)ctx_.store.Exec(
+        "UPDATE transform_job_instances SET stopped_at = ? WHERE instance_id = ? AND "
+        "stopped_at IS NULL",
+        {absl::ToUnixMicros(ctx_.clock.Now()), inst->id});
+  }
+  instances_.clear();
+  if (!dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(dir_ + "/model", ec);
+  }
+}
+
+absl::Status Execution::Run(const std::function<void(const BatchParameters&)>& on_ready) {
+  ASSIGN_OR_RETURN(objects_, ListInputs(ctx_, job_));
+  RETURN_IF_ERROR(StartInstances());
+  RETURN_IF_ERROR(WaitHealthy());
+  healthy_ = true;
+  params_ = ResolveBatchParameters(spec_, ExecutionParameters());
+  on_ready(params_);
+  for (auto& inst : instances_) inst->fds.assign(params_.max_concurrent_transforms, -1);
+
+  std::atomic<size_t> done{0};
+  std::vector<std::thread> loops;
+  for (auto& inst : instances_) {
+    loops.emplace_back([this, &inst, &done] {
+      InstanceLoop(*inst);
+      done++;
+    });
+  }
+  while (done.load() < loops.size() && !abort_.WaitFor(absl::Milliseconds(50))) {
+  }
+  if (abort_.triggered()) {
+    // Stopping the containers breaks requests in flight, so the loops end promptly.
+    for (auto& inst : instances_) (void)ctx_.runtime.Stop(inst->id, ctx_.options.stop_grace);
+  }
+  for (auto& t : loops) t.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!first_error_.ok()) return first_error_;
+  if (abort_.triggered()) return absl::CancelledError("stopped");
+  return absl::OkStatus();
+}
+
+void Execution::InstanceLoop(Instance& inst) {
+  while (!abort_.triggered()) {
+    size_t i = next_object_++;
+    if (i >= objects_.size()) return;
+    const InputObject& obj = objects_[i];
+    absl::Status s = ProcessObject(inst, obj);
+    if (!s.ok() && !absl::IsCancelled(s)) {
+      Fail(absl::Status(s.code(),
+                        fmt::format("Failed to transform {}: {}", S3Url(obj.bucket, obj.key),
+                                    std::string(s.message()))));
+    }
+    if (!s.ok()) return;
+  }
+}
+
+absl::Status Execution::ProcessObject(Instance& inst, const InputObject& obj) {
+  const uint64_t max = ctx_.options.max_object_bytes;
+  ASSIGN_OR_RETURN(std::string data, ctx_.objects.Read(job_.account, obj.bucket, obj.key, max));
+  if (spec_.gzip) {
+    ASSIGN_OR_RETURN(data, Gunzip(data, max));
+  }
+  ASSIGN_OR_RETURN(auto views, SplitRecords(data, spec_.split));
+  ASSIGN_OR_RETURN(auto in_filter, JsonPathFilter::Parse(spec_.input_filter));
+  const RecordFormat in_format = FormatForContentType(spec_.content_type);
+  std::vector<std::string> records, originals;
+  records.reserve(views.size());
+  for (size_t i = 0; i < views.size(); ++i) {
+    auto r = in_filter.Apply(views[i], in_format);
+    if (!r.ok()) {
+      return absl::InvalidArgumentError(fmt::format("InputFilter {} on record {}: {}",
+                                                    spec_.input_filter, i + 1,
+                                                    std::string(r.status().message())));
+    }
+    records.push_back(std::move(*r));
+    if (spec_.join_input) originals.emplace_back(views[i]);
+  }
+  ASSIGN_OR_RETURN(auto batches, MakeBatches(records, spec_.split, params_.strategy,
+                                             static_cast<uint64_t>(params_.max_payload_mb) << 20));
+  records.clear();
+  std::vector<std::string> responses(batches.size());
+  std::string content_type;
+  RETURN_IF_ERROR(RunBatches(inst, batches, responses, content_type));
+  ASSIGN_OR_RETURN(std::string out, Assemble(batches, responses, originals, content_type));
+  std::string out_type = !spec_.accept.empty() ? spec_.accept : content_type;
+  if (out_type.empty()) out_type = "application/octet-stream";
+  auto written = ctx_.objects.Write(job_.account, obj.out_bucket, obj.out_key, out_type, out);
+  if (!written.ok()) {
+    return absl::Status(written.code(),
+                        fmt::format("cannot write {}: {}", S3Url(obj.out_bucket, obj.out_key),
+                                    std::string(written.message())));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Execution::RunBatches(Instance& inst, const std::vector<Batch>& batches,
+                                   std::vector<std::string>& responses, std::string& content_type) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  absl::Status error;
+  auto work = [&](size_t slot) {
+    while (!failed.load() && !abort_.triggered()) {
+      size_t b = next++;
+      if (b >= batches.size()) return;
+      auto r = Invoke(inst, slot, batches[b].payload);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!r.ok()) {
+        if (error.ok()) error = r.status();
+        failed = true;
+        return;
+      }
+      if (b == 0) content_type = r->Header("Content-Type");
+      responses[b] = std::move(r->body);
+    }
+  };
+  size_t workers = std::min(inst.fds.size(), batches.size());
+  if (workers <= 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < workers; ++i) threads.emplace_back(work, i);
+    for (auto& t : threads) t.join();
+  }
+  if (!error.ok()) return error;
+  if (abort_.triggered()) return absl::CancelledError("stopped");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<hosting::InstanceResponse> Execution::Invoke(Instance& inst, size_t slot,
+                                                            const std::string& payload) {
+  int& fd = inst.fds[slot];
+  http::Headers headers;
+  if (!spec_.content_type.empty()) headers.emplace_back("Content-Type", spec_.content_type);
+  if (!spec_.accept.empty()) headers.emplace_back("Accept", spec_.accept);
+  const int timeout = spec_.invocations_timeout_seconds;
+  absl::Status last;
+  for (int attempt = 0; attempt <= spec_.invocations_max_retries; ++attempt) {
+    if (attempt > 0 && abort_.WaitFor(ctx_.options.retry_backoff)) {
+      return absl::CancelledError("stopped");
+    }
+    if (abort_.triggered()) return absl::CancelledError("stopped");
+    // A pooled connection the container has closed fails at once; such a failure gets one
+    // free retry on a fresh connection.
+    for (int fresh = 0; fresh < 2; ++fresh) {
+      bool reused = fd >= 0;
+      if (fd < 0) {
+        auto d = ctx_.runtime.Dial(inst.id, ctx_.options.container_port, absl::Seconds(2));
+        if (!d.ok()) {
+          last = absl::UnavailableError(fmt::format("cannot connect to the container: {}",
+                                                    std::string(d.status().message())));
+          break;
+        }
+        fd = *d;
+        // Head and body go out in two writes; without this, Nagle's algorithm and delayed
+        // ACKs add tens of milliseconds to every small request.
+        int one = 1;
+        (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      }
+      auto r = hosting::RoundTrip(fd, "POST", "/invocations", headers, payload,
+                                  std::chrono::steady_clock::now() + std::chrono::seconds(timeout),
+                                  ctx_.options.max_response_bytes);
+      if (!r.ok()) {
+        ::close(fd);
+        fd = -1;
+        last = absl::IsDeadlineExceeded(r.status())
+                   ? absl::DeadlineExceededError(fmt::format(
+                         "the container did not answer POST /invocations within {} seconds "
+                         "(InvocationsTimeoutInSeconds)",
+                         timeout))
+                   : absl::UnavailableError(fmt::format("POST /invocations failed: {}",
+                                                        std::string(r.status().message())));
+        if (reused && absl::IsUnavailable(r.status())) continue;
+        break;
+      }
+      if (!r->keep_alive) {
+        ::close(fd);
+        fd = -1;
+      }
+      if (r->status / 100 == 2) return r;
+      std::string body = r->body.substr(0, 1000);
+      while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+      last = absl::FailedPreconditionError(
+          fmt::format("the container answered {} to POST /invocations: {}", r->status, body));
+      if (r->status < 500 && r->status != 429) return last;  // the input is at fault
+      break;
+    }
+  }
+  return last;
+}
+
+absl::StatusOr<std::string> Execution::Assemble(const std::vector<Batch>& batches,
+                                                const std::vector<std::string>& responses,
+                                                const std::vector<std::string>& originals,
+                                                const std::string& content_type) {
+  std::string out;
+  ASSIGN_OR_RETURN(auto out_filter, JsonPathFilter::Parse(spec_.output_filter));
+  if (!spec_.join_input && out_filter.identity()) {
+    for (const std::string& r : responses) AppendAssembled(&out, r, spec_.assemble);
+    return out;
+  }
+  const RecordFormat in_format = FormatForContentType(spec_.content_type);
+  const RecordFormat out_format =
+      spec_.join_input ? in_format
+                       : FormatForContentType(!spec_.accept.empty() ? spec_.accept : content_type);
+  for (size_t b = 0; b < batches.size(); ++b) {
+    ASSIGN_OR_RETURN(auto outs, SplitOutputRecords(responses[b], batches[b].count));
+    for (size_t k = 0; k < outs.size(); ++k) {
+      std::string rec = std::move(outs[k]);
+      if (spec_.join_input) {
+        ASSIGN_OR_RETURN(rec, JoinRecord(originals[batches[b].first + k], rec, in_format));
+      }
+      auto filtered = out_filter.Apply(rec, out_format);
+      if (!filtered.ok()) {
+        return absl::InvalidArgumentError(fmt::format("OutputFilter {} on record {}: {}",
+                                                      spec_.output_filter, batches[b].first + k + 1,
+                                                      std::string(filtered.status().message())));
+      }
+      AppendAssembled(&out, *filtered, spec_.assemble);
+    }
+  }
+  return out;
+}
+
+int JsonInt(const Json& j, const char* key, int fallback) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number_integer()) return fallback;
+  return j[key].get<int>();
+}
+
+}  // namespace
+
+void Abort::Trigger() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    set_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool Abort::triggered() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return set_;
+}
+
+bool Abort::WaitFor(absl::Duration d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, absl::ToChronoMilliseconds(d), [this] { return set_; });
+}
+
+BatchParameters ResolveBatchParameters(const TransformJobSpec& spec, const Json& container_params) {
+  BatchParameters p;
+  p.max_concurrent_transforms = spec.max_concurrent_transforms.value_or(
+      JsonInt(container_params, "MaxConcurrentTransforms", kDefaultMaxConcurrentTransforms));
+  p.max_payload_mb = spec.max_payload_mb.value_or(
+      JsonInt(container_params, "MaxPayloadInMB", kDefaultMaxPayloadInMB));
+  if (spec.batch_strategy) {
+    p.strategy = *spec.batch_strategy;
+  } else if (container_params.is_object() && container_params.contains("BatchStrategy") &&
+             container_params["BatchStrategy"].is_string()) {
+    p.strategy = ParseBatchStrategy(container_params["BatchStrategy"].get<std::string>())
+                     .value_or(BatchStrategy::kSingleRecord);
+  }
+  p.max_payload_mb = std::clamp(p.max_payload_mb, 0, 100);
+  p.max_concurrent_transforms =
+      std::clamp(p.max_concurrent_transforms, 1, kMaxConcurrencyPerInstance);
+  if (p.max_payload_mb > 0 && p.max_payload_mb * p.max_concurrent_transforms > 100) {
+    p.max_concurrent_transforms = std::max(1, 100 / p.max_payload_mb);
+  }
+  return p;
+}
+
+absl::Status ExecuteTransformJob(const ExecutionContext& ctx, const JobInput& job, Abort& abort,
+                                 const std::function<void(const BatchParameters&)>& on_ready) {
+  Execution e(ctx, job, abort);
+  return e.Run(on_ready);
+}
+
+}  // namespace mercato::jobs::transform
