@@ -17,8 +17,8 @@
 #include "hosting/invocation_router.h"
 #include "hosting/model_data.h"
 #include "hosting/registry_image_resolver.h"
-#include "jobs/transform_job_objects.h"
 #include "jobs/training_job_runner.h"
+#include "jobs/transform_job_objects.h"
 #include "jobs/transform_job_runner.h"
 #include "sandbox/bwrap_runtime.h"
 
@@ -175,9 +175,9 @@ absl::StatusOr<std::unique_ptr<HostingWiring>> HostingWiring::Build(const Hostin
   }
   p->training_object_store =
       std::make_unique<storage::ObjectStore>(deps.store, deps.blobs, deps.clock);
-  p->training_runner = std::make_unique<jobs::TrainingJobRunner>(
-      deps.store, *p->training_object_store, *p->resolver, *runtime, deps.clock,
-      std::move(training_options));
+  p->training_runner =
+      std::make_unique<jobs::TrainingJobRunner>(deps.store, *p->training_object_store, *p->resolver,
+                                                *runtime, deps.clock, std::move(training_options));
   if (absl::Status s = p->training_runner->Recover(); !s.ok()) {
     spdlog::warn("training: cannot end interrupted jobs: {}", s.ToString());
   }
