@@ -1,13 +1,13 @@
 """SageMaker hosting: the invocation router's overhead and an endpoint's cold start.
 
     MERCATO_BUILD_DIR=build python3 bench/hosting_router.py [--duration 4] [--rounds 2]
-        [--cold-starts 10]
+        [--cold-starts 10] [--cold-only]
 
 Needs root (the sandbox), wrk and nginx. Everything listens on 127.0.0.1.
 
 1. Cold start: create_endpoint -> InService (describe_endpoint polled every 20 ms) for the
    built-in XGBoost image and an Iris model, `--cold-starts` times; each endpoint is deleted
-   (and gone) before the next is created.
+   (and gone) before the next is created. `--cold-only` runs just this part.
 2. Router overhead: `wrk` POSTing one CSV row (text/csv, with a bearer token) at 1 and 32
    connections to three targets serving the same binary and model, in one run:
      direct    mercato-xgboost serve on host loopback, POST /invocations
@@ -144,11 +144,20 @@ http {{
 """
 
 
+def report_cold(cold):
+    print(f"machine: {machine()}")
+    print(f"\nendpoint cold start, create_endpoint -> InService, {len(cold)} times: "
+          f"median {median(cold):.3f} s, min {min(cold):.3f} s, max {max(cold):.3f} s\n")
+    print("cold starts (s): " + " ".join(f"{c:.3f}" for c in cold))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=4, help="seconds per wrk run")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--cold-starts", type=int, default=10)
+    ap.add_argument("--cold-only", action="store_true",
+                    help="measure only the cold starts (no wrk, nginx or host server)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="mercato-bench-hosting-")
     os.makedirs(os.path.join(work, "nginx"))
@@ -188,6 +197,9 @@ def main():
             cold.append(time.perf_counter() - start)
             sm.delete_endpoint(EndpointName=f"cold-{i}")
             wait_status(sm, f"cold-{i}", "gone")
+
+        if args.cold_only:
+            return report_cold(cold)
 
         # 2. Router overhead.
         sm.create_endpoint(EndpointName="bench", EndpointConfigName="iris")
@@ -236,9 +248,7 @@ def main():
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"machine: {machine()}")
-    print(f"\nendpoint cold start, create_endpoint -> InService, {len(cold)} times: "
-          f"median {median(cold):.2f} s, min {min(cold):.2f} s, max {max(cold):.2f} s\n")
+    report_cold(cold)
     print(f"wrk, {args.rounds} rounds x {args.duration} s per target and connection count, "
           f"medians; POST of one CSV row ({len(BODY)} bytes) answered by mercato-xgboost "
           f"({answers['direct'].decode().strip()!r})\n")
