@@ -174,6 +174,16 @@ bool ProcessEnded(int pid) {
   return state == 'Z' || state == 'X';
 }
 
+// An exiting process loses its namespaces a moment before it becomes a zombie, so give a
+// process whose namespaces are already gone a little time to show that it ended.
+bool ProcessEndsSoon(int pid) {
+  for (int i = 0; i < 250; ++i) {
+    if (ProcessEnded(pid)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<InstanceId> BwrapRuntime::Start(const InstanceSpec& in_spec) {
@@ -381,7 +391,7 @@ absl::Status BwrapRuntime::Launch(Instance& inst, const std::vector<std::string>
     cv_.notify_all();
     // An entrypoint that exits at once may be gone (or a zombie) before we look: that is a
     // fast exit, which the monitor records, not a failure to start.
-    if ((pidfd < 0 || nsfd < 0) && !ProcessEnded(*child)) {
+    if ((pidfd < 0 || nsfd < 0) && !ProcessEndsSoon(*child)) {
       result = absl::InternalError("cannot open the sandbox's pid/netns");
     }
   } else {
