@@ -69,7 +69,7 @@ struct TransformRunnerOptions {
   sandbox::InstanceTypes instance_types = sandbox::InstanceTypes::Default();
   absl::Duration startup_timeout = absl::Seconds(600);  // until every instance pings
   absl::Duration ping_timeout = absl::Seconds(2);
-  absl::Duration poll_interval = absl::Milliseconds(50);  // between ping rounds
+  absl::Duration poll_interval = absl::Milliseconds(50);   // between ping rounds
   absl::Duration retry_backoff = absl::Milliseconds(200);  // before an invocation retry
   absl::Duration stop_grace = absl::Seconds(30);
   int container_port = 8080;
