@@ -327,7 +327,7 @@ TEST_F(SandboxTest, NetworkGroupMembersReachEachOtherButNotTheHost) {
 TEST_F(SandboxTest, RefusesWhatDoesNotFit) {
   BwrapRuntime::Options o = options_;
   o.cgroup_parent += "-small";
-  o.capacity = {HostResources{2, 4 * kGiB, 0}, 1.0, 1.0};
+  o.capacity = {HostResources{2, 4 * kGiB, 0, {}}, 1.0, 1.0};
   auto small = BwrapRuntime::Create(o);
   ASSERT_TRUE(small.ok());
   InstanceSpec spec = Spec("big", {"sleep"});

@@ -38,7 +38,7 @@ TEST(InstanceTypesTest, DefaultsHaveSageMakerFigures) {
 }
 
 TEST(CapacityTest, ReservesWithinOvercommitAndExplainsRefusals) {
-  CapacityAccountant cap({HostResources{2, 4 * kGiB, 0}, 8.0, 1.5});  // 16 vCPU / 6 GiB
+  CapacityAccountant cap({HostResources{2, 4 * kGiB, 0, {}}, 8.0, 1.5});  // 16 vCPU / 6 GiB
   InstanceType small{"ml.t2.medium", 2, 4 * kGiB, 0};
   ASSERT_TRUE(cap.Reserve("a", small).ok());
   absl::Status s = cap.Reserve("b", small);
