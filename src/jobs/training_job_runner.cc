@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "fmt/format.h"
 #include "hosting/list_page.h"
+#include "jobs/job_threads.h"
 #include "jobs/training_job_runner_internal.h"
 #include "sandbox/log_files.h"
 
@@ -190,16 +191,7 @@ void TrainingJobRunner::Shutdown() {
   idle_cv_.notify_all();
 }
 
-void TrainingJobRunner::ReapFinished() {
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
-    if (it->second->finished) {
-      if (it->second->thread.joinable()) it->second->thread.join();
-      it = jobs_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
+void TrainingJobRunner::ReapFinished() { ::mercato::jobs::ReapFinishedJobs(jobs_); }
 
 absl::StatusOr<Json> TrainingJobRunner::Create(std::string_view account, const Json& in) {
   ASSIGN_OR_RETURN(training::TrainingJobSpec spec,

@@ -8,6 +8,7 @@
 #include "base/status.h"
 #include "fmt/format.h"
 #include "hosting/list_page.h"
+#include "jobs/job_threads.h"
 #include "jobs/transform_job_execution.h"
 
 namespace mercato::jobs {
@@ -158,16 +159,7 @@ void TransformJobRunner::Shutdown() {
   jobs_.clear();
 }
 
-void TransformJobRunner::ReapFinished() {
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
-    if (it->second->finished) {
-      if (it->second->thread.joinable()) it->second->thread.join();
-      it = jobs_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
+void TransformJobRunner::ReapFinished() { ::mercato::jobs::ReapFinishedJobs(jobs_); }
 
 absl::StatusOr<Json> TransformJobRunner::Create(std::string_view account, const Json& in) {
   ASSIGN_OR_RETURN(TransformJobSpec spec,
