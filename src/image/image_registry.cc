@@ -272,20 +272,28 @@ absl::StatusOr<std::vector<ImageRecord>> ImageRegistry::List(std::string_view ac
 
 absl::Status ImageRegistry::Tag(std::string_view account_id, std::string_view source,
                                 std::string_view target) {
-  ASSIGN_OR_RETURN(ImageRecord src, Describe(account_id, source));
-  ASSIGN_OR_RETURN(ImageReference dst, ParseImageReference(target, account_id));
+  return CopyTo(account_id, source, account_id, target).status();
+}
+
+absl::StatusOr<ImageRecord> ImageRegistry::CopyTo(std::string_view src_account,
+                                                  std::string_view source,
+                                                  std::string_view dst_account,
+                                                  std::string_view target) {
+  ASSIGN_OR_RETURN(ImageRecord src, Describe(src_account, source));
+  ASSIGN_OR_RETURN(ImageReference dst, ParseImageReference(target, dst_account));
   if (dst.tag.empty()) return absl::InvalidArgumentError("tag target must be REPO:TAG");
-  const std::string account(account_id);
+  const std::string account(dst_account);
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   ASSIGN_OR_RETURN(TransactionPtr tx, store_.Begin());
-  if (dst.repository != src.repository) {
-    RETURN_IF_ERROR(tx->Exec(fmt::format("INSERT INTO images ({0}) SELECT account_id, ?, digest,"
+  if (dst.repository != src.repository || src_account != dst_account) {
+    RETURN_IF_ERROR(tx->Exec(fmt::format("INSERT INTO images ({0}) SELECT ?, ?, digest,"
                                          " manifest, config, layers, size_bytes, format, ?,"
                                          " scan_status, scan_report FROM images WHERE"
                                          " account_id = ? AND repository = ? AND digest = ?"
                                          " ON CONFLICT (account_id, repository, digest) DO NOTHING",
                                          kColumns),
-                             {dst.repository, now, account, src.repository, src.digest})
+                             {account, dst.repository, now, std::string(src_account),
+                              src.repository, src.digest})
                         .status());
   }
   RETURN_IF_ERROR(
@@ -294,7 +302,8 @@ absl::Status ImageRegistry::Tag(std::string_view account_id, std::string_view so
                " DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
                {account, dst.repository, dst.tag, src.digest, now})
           .status());
-  return tx->Commit();
+  RETURN_IF_ERROR(tx->Commit());
+  return Load(dst_account, dst.repository, src.digest);
 }
 
 absl::Status ImageRegistry::Delete(std::string_view account_id, std::string_view reference) {

@@ -99,6 +99,11 @@ class ImageRegistry {
   }
   // Points `target` ("REPO:TAG") at the image `source` resolves to.
   absl::Status Tag(std::string_view account_id, std::string_view source, std::string_view target);
+  // Records the image `source` of `src_account` in `dst_account` as `target` ("REPO:TAG"),
+  // sharing its layer blobs (nothing is copied but records). The copy lives on when the
+  // source is deleted (escrow of listed product versions). Returns the new record.
+  absl::StatusOr<ImageRecord> CopyTo(std::string_view src_account, std::string_view source,
+                                     std::string_view dst_account, std::string_view target);
   absl::Status Delete(std::string_view account_id, std::string_view reference);
   // Every layer blob some image record references.
   absl::StatusOr<std::vector<std::string>> ReferencedBlobs();

@@ -30,6 +30,8 @@
 #include "sandbox/bwrap_runtime.h"
 #include "server/dispatcher.h"
 #include "server/hosting_wiring.h"
+#include "server/marketplace.h"
+#include "storage/object_store.h"
 #include "store/sqlite_store.h"
 
 namespace mercato::server {
@@ -38,6 +40,8 @@ namespace fs = std::filesystem;
 struct App::Impl {
   Config config;
   std::unique_ptr<Clock> clock;
+  ManualClock* test_clock = nullptr;  // set under --test-clock
+  std::string master_key;
   MetadataStorePtr store;
   BlobStorePtr blobs;
   std::unique_ptr<auth::AccountService> accounts;
@@ -54,6 +58,9 @@ struct App::Impl {
   std::unique_ptr<jobs::ImageRunner> image_runner;
   // SageMaker hosting (models, endpoints, InvokeEndpoint); see hosting_wiring.h.
   std::unique_ptr<HostingWiring> hosting;
+  // The marketplace (catalog, sellers, subscriptions); see marketplace.h.
+  std::unique_ptr<storage::ObjectStore> objects;
+  std::unique_ptr<Marketplace> marketplace;
   http::ServerPtr server;
 
   // Background maintenance (blob garbage collection).
@@ -67,6 +74,7 @@ struct App::Impl {
   // Needs the listening port (image URIs name it), so runs after the server is created
   // (the server only serves after Start()).
   absl::Status CreateImageServices();
+  absl::Status BuildMarketplace();
 };
 
 namespace {
@@ -110,6 +118,20 @@ absl::Status EnsureOperator(auth::AccountService& accounts, const std::string& p
   return WriteFileAtomically(path, creds.dump(2) + "\n", 0600);
 }
 
+// The platform-owned account that holds escrowed product versions (marketplace.h). Nobody
+// signs in as it: the credentials CreateAccount issues are revoked at once.
+constexpr char kEscrowAccountName[] = "mercato-marketplace";
+
+absl::StatusOr<std::string> EnsureEscrowAccount(auth::AccountService& accounts) {
+  ASSIGN_OR_RETURN(auto all, accounts.ListAccounts());
+  for (const auto& a : all) {
+    if (a.name == kEscrowAccountName) return a.id;
+  }
+  ASSIGN_OR_RETURN(auto created, accounts.CreateAccount(kEscrowAccountName, false));
+  RETURN_IF_ERROR(accounts.RevokeAccessKey(created.account.id, created.access_key.key.id));
+  return created.account.id;
+}
+
 }  // namespace
 
 absl::Status App::Impl::CreateImageServices() {
@@ -137,6 +159,30 @@ absl::Status App::Impl::CreateImageServices() {
                           {.upload_dir = data + "/tmp/uploads",
                            .max_image_upload_bytes = registry_options.max_image_bytes},
                           unavailable);
+  return absl::OkStatus();
+}
+
+absl::Status App::Impl::BuildMarketplace() {
+  ASSIGN_OR_RETURN(std::string escrow_account, EnsureEscrowAccount(*accounts));
+  objects = std::make_unique<storage::ObjectStore>(*store, *blobs, *clock);
+  ASSIGN_OR_RETURN(marketplace,
+                   Marketplace::Build({.config = config,
+                                       .store = *store,
+                                       .blobs = *blobs,
+                                       .clock = *clock,
+                                       .test_clock = test_clock,
+                                       .master_key = master_key,
+                                       .accounts = *accounts,
+                                       .images = *images,
+                                       .objects = *objects,
+                                       .v1 = *v1,
+                                       .sagemaker = hosting->sagemaker_api(),
+                                       .hosting = hosting->hosting_service(),
+                                       .training = hosting->training_runner(),
+                                       .transform = hosting->transform_runner(),
+                                       .escrow_account = escrow_account,
+                                       .region = config.region,
+                                       .removal_grace_days = config.removal_grace_days}));
   return absl::OkStatus();
 }
 
@@ -169,12 +215,15 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
   }
   ::chmod(config.data_dir.c_str(), 0700);
   if (config.test_clock) {
-    impl->clock = std::make_unique<ManualClock>(absl::Now(), /*ticking=*/true);
+    auto manual = std::make_unique<ManualClock>(absl::Now(), /*ticking=*/true);
+    impl->test_clock = manual.get();
+    impl->clock = std::move(manual);
   } else {
     impl->clock = std::make_unique<RealClock>();
   }
   ASSIGN_OR_RETURN(std::string master_key,
                    LoadOrCreateMasterKey(config.data_dir, config.master_key));
+  impl->master_key = master_key;
   ASSIGN_OR_RETURN(impl->store, SqliteStore::Open({.path = config.data_dir + "/mercato.db"}));
   ASSIGN_OR_RETURN(impl->blobs, LocalBlobStore::Create({.root = config.data_dir + "/blobs",
                                                         .master_key = master_key}));
@@ -215,6 +264,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
                                                         .runtime = impl->runtime.get(),
                                                         .v1 = impl->v1.get()},
                                                        *impl->dispatcher));
+  RETURN_IF_ERROR(impl->BuildMarketplace());
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
@@ -232,6 +282,7 @@ std::string App::url() const {
 void App::Start() {
   impl_->server->Start();
   impl_->hosting->Start();
+  impl_->marketplace->Start();
   impl_->maintenance = std::thread([this] { impl_->MaintenanceLoop(); });
 }
 
@@ -243,6 +294,7 @@ void App::Shutdown() {
   }
   impl_->cv.notify_all();
   impl_->server->Shutdown();
+  impl_->marketplace->Stop();
   impl_->hosting->Stop();
 }
 

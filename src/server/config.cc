@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "base/json.h"
 #include "fmt/format.h"
 
@@ -73,6 +74,9 @@ absl::Status Validate(const Config& c) {
     return absl::InvalidArgumentError(fmt::format("--listen port must be 0-65535, got '{}'", port));
   }
   if (c.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
+  if (c.removal_grace_days < 0 || c.removal_grace_days > 3650) {
+    return absl::InvalidArgumentError("--removal-grace-days must be 0-3650");
+  }
   if (c.region.empty()) return absl::InvalidArgumentError("--region must not be empty");
   if (c.tls_cert.empty() != c.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
@@ -107,6 +111,12 @@ absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
   getenv("MERCATO_TLS_KEY", c.tls_key);
   getenv("MERCATO_LOG_LEVEL", c.log_level);
   getenv("MERCATO_MASTER_KEY", c.master_key);
+  if (auto it = env.find("MERCATO_REMOVAL_GRACE_DAYS"); it != env.end() && !it->second.empty()) {
+    if (!absl::SimpleAtoi(it->second, &c.removal_grace_days)) {
+      return absl::InvalidArgumentError(
+          fmt::format("MERCATO_REMOVAL_GRACE_DAYS must be a number of days, got '{}'", it->second));
+    }
+  }
   if (auto it = env.find("MERCATO_TEST_CLOCK"); it != env.end()) {
     c.test_clock = it->second == "1" || it->second == "true";
   }
@@ -121,6 +131,9 @@ absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error (MERCATO_LOG_LEVEL)");
   app.add_option("--io-threads", c.io_threads, "event-loop threads, 0 = one per core");
   app.add_option("--max-workers", c.max_workers, "concurrent requests being handled");
+  app.add_option("--removal-grace-days", c.removal_grace_days,
+                 "days a removed product stays usable by its subscribers (default 90)")
+      ->check(CLI::Range(0, 3650));
   app.add_flag("--test-clock", c.test_clock,
                "start with a controllable clock (POST /api/v1/admin/clock) (MERCATO_TEST_CLOCK)");
   std::vector<const char*> argv;

@@ -23,6 +23,8 @@ struct Config {
   bool test_clock = false;
   int io_threads = 0;
   int max_workers = 64;
+  // How long existing subscribers keep using a removed product (MERCATO_REMOVAL_GRACE_DAYS).
+  int removal_grace_days = 90;
 
   std::string host() const;
   uint16_t port() const;

@@ -201,5 +201,10 @@ void HostingWiring::Stop() {
   if (parts_ && parts_->controller) parts_->controller->Stop();
 }
 api::sagemaker::SageMakerApi& HostingWiring::sagemaker_api() { return *parts_->sagemaker; }
+hosting::HostingService& HostingWiring::hosting_service() { return *parts_->service; }
+jobs::TrainingJobRunner* HostingWiring::training_runner() { return parts_->training_runner.get(); }
+jobs::TransformJobRunner* HostingWiring::transform_runner() {
+  return parts_->transform_runner.get();
+}
 
 }  // namespace mercato::server

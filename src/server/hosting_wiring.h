@@ -25,6 +25,14 @@
 #include "server/dispatcher.h"
 #include "store/metadata_store.h"
 
+namespace mercato::hosting {
+class HostingService;
+}
+namespace mercato::jobs {
+class TrainingJobRunner;
+class TransformJobRunner;
+}  // namespace mercato::jobs
+
 namespace mercato::server {
 
 struct HostingDeps {
@@ -49,6 +57,9 @@ class HostingWiring {
   void Stop();
   // So that jobs (training, transform) can register their actions.
   api::sagemaker::SageMakerApi& sagemaker_api();
+  hosting::HostingService& hosting_service();
+  jobs::TrainingJobRunner* training_runner();    // null when jobs are unavailable
+  jobs::TransformJobRunner* transform_runner();  // likewise
 
  private:
   struct Parts;

@@ -286,6 +286,47 @@ absl::StatusOr<ObjectInfo> ObjectStore::PutFile(std::string_view account_id,
              });
 }
 
+absl::StatusOr<ObjectInfo> ObjectStore::Copy(std::string_view src_account,
+                                             std::string_view src_bucket, std::string_view src_key,
+                                             std::string_view dst_account,
+                                             std::string_view dst_bucket,
+                                             std::string_view dst_key) {
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  ASSIGN_OR_RETURN(TransactionPtr tx, store_.Begin());
+  RETURN_IF_ERROR(
+      BucketCheck(tx->Query(kBucketOwner, {std::string(src_bucket)}), src_account, src_bucket));
+  RETURN_IF_ERROR(
+      BucketCheck(tx->Query(kBucketOwner, {std::string(dst_bucket)}), dst_account, dst_bucket));
+  ASSIGN_OR_RETURN(int64_t copied,
+                   tx->Exec("INSERT INTO objects (bucket, object_key, size, etag, content_type, "
+                            "metadata, segments, checksum, last_modified) SELECT ?, ?, size, etag,"
+                            " content_type, metadata, segments, checksum, ? FROM objects WHERE"
+                            " bucket = ? AND object_key = ? ON CONFLICT (bucket, object_key) DO"
+                            " UPDATE SET size = excluded.size, etag = excluded.etag,"
+                            " content_type = excluded.content_type, metadata = excluded.metadata,"
+                            " segments = excluded.segments, checksum = excluded.checksum,"
+                            " last_modified = excluded.last_modified",
+                            {std::string(dst_bucket), std::string(dst_key), now,
+                             std::string(src_bucket), std::string(src_key)}));
+  if (copied == 0) {
+    return AwsError(absl::StatusCode::kNotFound, "NoSuchKey",
+                    fmt::format("s3://{}/{} does not exist", src_bucket, src_key));
+  }
+  RETURN_IF_ERROR(tx->Commit());
+  return Head(dst_account, dst_bucket, dst_key);
+}
+
+absl::Status ObjectStore::EnsureBucket(std::string_view account_id, std::string_view bucket,
+                                       std::string_view region) {
+  RETURN_IF_ERROR(store_
+                      .Exec("INSERT INTO buckets (name, account_id, region, created_at) VALUES"
+                            " (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                            {std::string(bucket), std::string(account_id), std::string(region),
+                             absl::ToUnixMicros(clock_.Now())})
+                      .status());
+  return CheckBucket(account_id, bucket);
+}
+
 absl::StatusOr<ObjectInfo> ObjectStore::PutBytes(std::string_view account_id,
                                                  std::string_view bucket, std::string_view key,
                                                  std::string_view content_type,

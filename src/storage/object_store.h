@@ -99,6 +99,18 @@ class ObjectStore {
   absl::StatusOr<ObjectInfo> PutFile(std::string_view account_id, std::string_view bucket,
                                      std::string_view key, std::string_view content_type,
                                      const std::string& path);
+  // Copies an object to another key, bucket or account (both buckets checked against their
+  // accounts). Only the record is copied: the copy shares the source's blobs and outlives
+  // the source's deletion (escrow of listed model data). One transaction, so the garbage
+  // collector never sees the blobs unreferenced in between.
+  absl::StatusOr<ObjectInfo> Copy(std::string_view src_account, std::string_view src_bucket,
+                                  std::string_view src_key, std::string_view dst_account,
+                                  std::string_view dst_bucket, std::string_view dst_key);
+  // Creates `bucket` for the account unless it exists; PermissionDenied (AccessDenied) if
+  // another account owns the name.
+  absl::Status EnsureBucket(std::string_view account_id, std::string_view bucket,
+                            std::string_view region);
+
   absl::StatusOr<ObjectInfo> PutBytes(std::string_view account_id, std::string_view bucket,
                                       std::string_view key, std::string_view content_type,
                                       std::string_view data);

@@ -140,6 +140,26 @@ const std::vector<Migration>& AllMigrations() {
            "CREATE INDEX training_job_instances_by_job ON training_job_instances"
            " (account_id, job_name)",
        }},
+      {8,
+       "algorithms, model packages and model package groups",
+       {
+           // MIGRATION-8 (packages part): statements go here.
+       }},
+      {9,
+       "products, versions, offers and reviews",
+       {
+           // MIGRATION-9 (products part): statements go here.
+       }},
+      {10,
+       "sellers and notifications",
+       {
+           // MIGRATION-10 (sellers part): statements go here.
+       }},
+      {11,
+       "subscriptions",
+       {
+           // MIGRATION-11 (subscriptions part): statements go here.
+       }},
   };
   return kMigrations;
 }
