@@ -328,13 +328,23 @@ EndpointController::Progress EndpointController::Advance(const EndpointRecord& e
 absl::Status EndpointController::StartInstance(const EndpointRecord& e, Variant& v) {
   const Json& c = v.spec["Container"];
   std::string image_ref = c.value("Image", "");
-  auto image = resolver_.Resolve(e.account_id, image_ref);
+  // A model package's image and model data belong to its seller (or the escrow account):
+  // the buyer sees neither their locations nor errors that would name them.
+  const bool package = c.contains("ModelPackageName");
+  auto image = resolver_.Resolve(ImageAccountOf(c, e.account_id), image_ref);
   if (!image.ok()) {
+    if (package) {
+      spdlog::error("hosting: model package image {} of {}: {}", image_ref,
+                    c["ModelPackageName"].dump(), image.status().ToString());
+      return absl::FailedPreconditionError(fmt::format(
+          "The image of model package {} for production variant {} could not be prepared",
+          c["ModelPackageName"].get<std::string>(), v.name));
+    }
     return absl::FailedPreconditionError(
         fmt::format("Requested image {} for production variant {} could not be resolved: {}",
                     image_ref, v.name, std::string(image.status().message())));
   }
-  v.specified_image = image_ref;
+  if (!package) v.specified_image = image_ref;
   v.resolved_image = image->image_uri.empty() ? image->digest : image->image_uri;
   v.resolution_time = clock_.Now();
 
@@ -347,9 +357,16 @@ absl::Status EndpointController::StartInstance(const EndpointRecord& e, Variant&
   fs::create_directories(model_dir, ec);
   if (ec) return absl::InternalError(fmt::format("cannot create {}: {}", model_dir, ec.message()));
   if (c.contains("ModelDataUrl")) {
-    absl::Status s = fetcher_.Fetch(e.account_id, c["ModelDataUrl"].get<std::string>(), model_dir);
+    absl::Status s = fetcher_.Fetch(ModelDataAccountOf(c, e.account_id),
+                                    c["ModelDataUrl"].get<std::string>(), model_dir);
     if (!s.ok()) {
       fs::remove_all(dir, ec);
+      if (ModelDataAccountOf(c, e.account_id) != e.account_id) {
+        spdlog::error("hosting: model data of {}: {}", c["ModelPackageName"].dump(), s.ToString());
+        return absl::FailedPreconditionError(
+            fmt::format("The model data of model package {} could not be prepared",
+                        c["ModelPackageName"].get<std::string>()));
+      }
       return s;
     }
   }
@@ -378,8 +395,9 @@ absl::Status EndpointController::StartInstance(const EndpointRecord& e, Variant&
     }
     if (spec.entrypoint.empty()) {
       fs::remove_all(dir, ec);
-      return absl::FailedPreconditionError(fmt::format(
-          "Image {} has neither an ENTRYPOINT nor a 'serve' program on its PATH", image_ref));
+      return absl::FailedPreconditionError(
+          fmt::format("Image {} has neither an ENTRYPOINT nor a 'serve' program on its PATH",
+                      package ? c["ModelPackageName"].get<std::string>() : image_ref));
     }
   }
   spec.mounts.push_back({model_dir, "/opt/ml/model", /*read_only=*/true});

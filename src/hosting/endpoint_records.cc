@@ -136,6 +136,9 @@ absl::StatusOr<Json> HostingService::BuildDeploymentSpec(std::string_view accoun
       return Invalid(fmt::format("Could not find model \"{}\".", Arn(account, "model", model)));
     }
     ASSIGN_OR_RETURN(Json mspec, ParseJson(mrows[0].Text(0)));
+    RETURN_IF_ERROR(CheckContainerUse(account, mspec["Containers"][0]));
+    RETURN_IF_ERROR(CheckContainerInstanceType(mspec["Containers"][0], "RealtimeInstanceTypes",
+                                               v["InstanceType"].get<std::string>()));
     variants.push_back(
         {{"VariantName", v["VariantName"]},
          {"ModelName", model},

@@ -138,6 +138,16 @@ absl::StatusOr<Json> PageOf(std::vector<ListItem> items, const Json& in, std::st
   return out;
 }
 
+// What DescribeModel shows of a stored container: a model package's container shows only
+// what the caller gave (never the resolved image or model data location).
+Json PublicContainer(const Json& c) {
+  if (!c.contains("ModelPackageName")) return c;
+  Json out = {{"ModelPackageName", c["ModelPackageName"]}};
+  if (c.contains("ContainerHostname")) out["ContainerHostname"] = c["ContainerHostname"];
+  if (c.contains("BuyerEnvironment")) out["Environment"] = c["BuyerEnvironment"];
+  return out;
+}
+
 }  // namespace internal
 
 HostingService::HostingService(MetadataStore& store, const Clock& clock, HostingOptions options)
@@ -153,10 +163,72 @@ std::string HostingService::Arn(std::string_view account, std::string_view type,
 
 // ---- models ----
 
+std::string ImageAccountOf(const Json& container, std::string_view account) {
+  if (auto it = container.find("ImageAccount"); it != container.end() && it->is_string()) {
+    return it->get<std::string>();
+  }
+  return std::string(account);
+}
+
+std::string ModelDataAccountOf(const Json& container, std::string_view account) {
+  if (auto it = container.find("ModelDataAccount"); it != container.end() && it->is_string()) {
+    return it->get<std::string>();
+  }
+  return std::string(account);
+}
+
+absl::Status CheckContainerInstanceType(const Json& container, std::string_view which,
+                                        std::string_view type) {
+  auto constraints = container.find("Constraints");
+  if (constraints == container.end() || !constraints->is_object()) return absl::OkStatus();
+  auto list = constraints->find(std::string(which));
+  if (list == constraints->end() || !list->is_array() || list->empty()) return absl::OkStatus();
+  std::vector<std::string> supported;
+  for (const Json& t : *list) {
+    if (t.is_string() && t.get<std::string>() == type) return absl::OkStatus();
+    if (t.is_string()) supported.push_back(t.get<std::string>());
+  }
+  return Invalid(fmt::format(
+      "Instance type {} is not supported by model package {}; supported {} instance types: {}",
+      type, container.value("ModelPackageName", ""),
+      which == "TransformInstanceTypes" ? "transform" : "real-time", fmt::join(supported, ", ")));
+}
+
+absl::Status HostingService::CheckContainerUse(std::string_view account,
+                                               const Json& container) const {
+  if (!container.contains("ModelPackageName")) return absl::OkStatus();
+  if (!package_hooks_.check_use) {
+    return Invalid("Model packages are not available on this server");
+  }
+  return package_hooks_.check_use(account, container);
+}
+
 absl::StatusOr<Json> HostingService::ValidateContainer(std::string_view account, const Json& c) {
   if (!c.is_object()) return Invalid("A container definition must be an object");
   if (c.contains("ModelPackageName")) {
-    return Invalid("ModelPackageName is not supported for models on this server; give Image");
+    if (c.contains("Image") || c.contains("ModelDataUrl")) {
+      return Invalid(
+          "A container that names a ModelPackageName must not also give Image or ModelDataUrl");
+    }
+    if (!c["ModelPackageName"].is_string() || c["ModelPackageName"].get<std::string>().empty()) {
+      return Invalid("ModelPackageName must be a non-empty string");
+    }
+    if (!package_hooks_.resolve) {
+      return Invalid("Model packages are not available on this server");
+    }
+    ASSIGN_OR_RETURN(Json out, package_hooks_.resolve(account, c));
+    if (c.contains("ContainerHostname")) out["ContainerHostname"] = c["ContainerHostname"];
+    if (c.contains("Environment")) {
+      if (!c["Environment"].is_object()) return Invalid("Environment must be a map");
+      Json env = out.value("Environment", Json::object());
+      for (auto& [k, v] : c["Environment"].items()) {
+        if (!v.is_string()) return Invalid("Environment keys and values must be strings");
+        env[k] = v;
+      }
+      out["Environment"] = env;
+      out["BuyerEnvironment"] = c["Environment"];
+    }
+    return out;
   }
   ASSIGN_OR_RETURN(std::string image, RequiredString(c, "Image"));
   if (image.empty() || image.size() > 255 || image.find_first_of(" \t\r\n") != std::string::npos) {
@@ -205,6 +277,15 @@ absl::StatusOr<Json> HostingService::CreateModel(std::string_view account, const
     ASSIGN_OR_RETURN(Json c, ValidateContainer(account, in["PrimaryContainer"]));
     containers.push_back(std::move(c));
   } else if (in.contains("Containers") && in["Containers"].is_array()) {
+    if (in["Containers"].size() > 1) {
+      for (const Json& c : in["Containers"]) {
+        if (c.is_object() && c.contains("ModelPackageName")) {
+          return Invalid(
+              "A model that uses a model package cannot combine it with other containers "
+              "(marketplace models run alone: no inference pipelines across containers)");
+        }
+      }
+    }
     if (in["Containers"].size() != 1) {
       return Invalid("Inference pipelines (more than one container) are not supported");
     }
@@ -219,6 +300,9 @@ absl::StatusOr<Json> HostingService::CreateModel(std::string_view account, const
   if (in.contains("EnableNetworkIsolation")) {
     spec["EnableNetworkIsolation"] = in["EnableNetworkIsolation"];
   }
+  // Model packages always run isolated (as SageMaker forces for marketplace models); the
+  // sandbox has no route out in any case.
+  if (containers[0].contains("ModelPackageName")) spec["EnableNetworkIsolation"] = true;
   std::string arn = Arn(account, "model", name);
   auto inserted = store_.Exec(
       "INSERT INTO models (account_id, name, arn, spec, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -242,14 +326,28 @@ absl::StatusOr<Json> HostingService::DescribeModel(std::string_view account, con
   ASSIGN_OR_RETURN(Json spec, ParseJson(row->Text(1)));
   Json out = {
       {"ModelName", name}, {"ModelArn", row->Text(0)}, {"CreationTime", Seconds(row->Int(2))}};
+  Json shown = Json::array();
+  for (const Json& c : spec["Containers"]) shown.push_back(internal::PublicContainer(c));
   if (spec.value("UsesPrimaryContainer", true)) {
-    out["PrimaryContainer"] = spec["Containers"][0];
+    out["PrimaryContainer"] = shown[0];
   } else {
-    out["Containers"] = spec["Containers"];
+    out["Containers"] = shown;
   }
   if (spec.contains("ExecutionRoleArn")) out["ExecutionRoleArn"] = spec["ExecutionRoleArn"];
   out["EnableNetworkIsolation"] = spec.value("EnableNetworkIsolation", false);
   return out;
+}
+
+absl::StatusOr<Json> HostingService::ModelContainer(std::string_view account,
+                                                    std::string_view model_name) {
+  ASSIGN_OR_RETURN(auto row,
+                   QueryOne(store_, "SELECT spec FROM models WHERE account_id = ? AND name = ?",
+                            {std::string(account), std::string(model_name)}));
+  if (!row) {
+    return Invalid(fmt::format("Could not find model \"{}\".", Arn(account, "model", model_name)));
+  }
+  ASSIGN_OR_RETURN(Json spec, ParseJson(row->Text(0)));
+  return spec["Containers"][0];
 }
 
 absl::StatusOr<Json> HostingService::ListModels(std::string_view account, const Json& in) {
@@ -306,7 +404,7 @@ absl::StatusOr<Json> HostingService::CreateEndpointConfig(std::string_view accou
     }
     ASSIGN_OR_RETURN(std::string model, RequiredString(v, "ModelName"));
     ASSIGN_OR_RETURN(auto mrow, QueryOne(store_,
-                                         "SELECT arn FROM models WHERE account_id = ? AND "
+                                         "SELECT arn, spec FROM models WHERE account_id = ? AND "
                                          "name = ?",
                                          {std::string(account), model}));
     if (!mrow) {
@@ -319,6 +417,10 @@ absl::StatusOr<Json> HostingService::CreateEndpointConfig(std::string_view accou
           "failed to satisfy constraint: Member must be an instance type this server offers "
           "(e.g. ml.m5.large, ml.t2.medium, ml.c5.xlarge)",
           type));
+    }
+    ASSIGN_OR_RETURN(Json mspec, ParseJson(mrow->Text(1)));
+    for (const Json& c : mspec["Containers"]) {
+      RETURN_IF_ERROR(CheckContainerInstanceType(c, "RealtimeInstanceTypes", type));
     }
     if (!v.contains("InitialInstanceCount") || !v["InitialInstanceCount"].is_number_integer()) {
       return Invalid(

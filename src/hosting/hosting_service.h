@@ -56,15 +56,47 @@ struct HostingOptions {
   std::function<absl::Status(std::string_view account_id, std::string_view image)> check_image;
 };
 
+// A container that names a model package (ModelPackageName) is resolved by the marketplace
+// when the model is created: `resolve` returns the container to run — {"ModelPackageName",
+// "Image", "ImageAccount", "ModelDataUrl"?, "ModelDataAccount"?, "Environment"?,
+// "ProductIds": [...], "Constraints": {"RealtimeInstanceTypes": [...],
+// "TransformInstanceTypes": [...]}} — where ImageAccount / ModelDataAccount name the
+// account that owns the image and the model data (the escrow account for a product
+// version). `check_use` runs before every deployment of such a container (CreateEndpoint,
+// UpdateEndpoint, CreateTransformJob): the account must still be entitled to its products.
+// Unset hooks refuse ModelPackageName.
+struct PackageHooks {
+  std::function<absl::StatusOr<Json>(std::string_view account, const Json& container)> resolve;
+  std::function<absl::Status(std::string_view account, const Json& container)> check_use;
+};
+
+// The account whose image / model data a stored container uses (its own unless the
+// container came from a model package of another account).
+std::string ImageAccountOf(const Json& container, std::string_view account);
+std::string ModelDataAccountOf(const Json& container, std::string_view account);
+// Checks a container's instance-type constraints ("RealtimeInstanceTypes" or
+// "TransformInstanceTypes") for `type`; ValidationException naming what is supported.
+absl::Status CheckContainerInstanceType(const Json& container, std::string_view which,
+                                        std::string_view type);
 class HostingService {
  public:
   HostingService(MetadataStore& store, const Clock& clock, HostingOptions options);
 
+  // Call before serving.
+  void set_package_hooks(PackageHooks hooks) { package_hooks_ = std::move(hooks); }
+  // OK unless `container` comes from a model package the account may no longer use.
+  absl::Status CheckContainerUse(std::string_view account, const Json& container) const;
+
   void set_runtime_view(EndpointRuntimeView* view) { view_ = view; }
   void set_changed_callback(std::function<void()> fn) { changed_ = std::move(fn); }
+  // Wakes the controller after endpoint records were changed outside this class.
+  void NotifyChanged() { Changed(); }
 
   absl::StatusOr<Json> CreateModel(std::string_view account, const Json& in);
   absl::StatusOr<Json> DescribeModel(std::string_view account, const Json& in);
+  // The container a model runs, as stored (with a model package's resolved image and
+  // model data); for the platform's own use (transform jobs), never shown to callers.
+  absl::StatusOr<Json> ModelContainer(std::string_view account, std::string_view model_name);
   absl::StatusOr<Json> ListModels(std::string_view account, const Json& in);
   absl::StatusOr<Json> DeleteModel(std::string_view account, const Json& in);
 
@@ -94,6 +126,7 @@ class HostingService {
   HostingOptions options_;
   EndpointRuntimeView* view_ = nullptr;
   std::function<void()> changed_;
+  PackageHooks package_hooks_;
 };
 
 // Record of an endpoint as the controller reads it.

@@ -183,7 +183,14 @@ void Execution::Execute() {
     Finish(cause, std::move(failure_reason));
     Cleanup();
   };
-  absl::StatusOr<hosting::ResolvedImage> image = resolver_.Resolve(job_.account, spec_.image);
+  absl::StatusOr<hosting::ResolvedImage> image = resolver_.Resolve(
+      spec_.image_account.empty() ? job_.account : spec_.image_account, spec_.image);
+  if (!image.ok() && !spec_.algorithm_name.empty()) {
+    // The algorithm's image is its seller's: do not name it to the buyer.
+    spdlog::error("training job {}: {}", job_.name, image.status().ToString());
+    return end(Cause::kFailed, fmt::format("ClientError: the image of algorithm {} cannot be used",
+                                           spec_.algorithm_name));
+  }
   if (Cause c = Interrupted(); c != Cause::kNone) return end(c, "");
   if (!image.ok()) {
     return end(Cause::kFailed, fmt::format("ClientError: the training image {} cannot be used: {}",
@@ -191,7 +198,8 @@ void Execution::Execute() {
   }
   Log(store_
           .Exec("UPDATE training_jobs SET image = ? WHERE account_id = ? AND name = ?",
-                {image->image_uri, job_.account, job_.name})
+                {spec_.algorithm_name.empty() ? image->image_uri : std::string(), job_.account,
+                 job_.name})
           .status());
 
   Transition("Downloading", "Downloading input data");

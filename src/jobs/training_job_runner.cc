@@ -194,10 +194,30 @@ void TrainingJobRunner::Shutdown() {
 void TrainingJobRunner::ReapFinished() { ::mercato::jobs::ReapFinishedJobs(jobs_); }
 
 absl::StatusOr<Json> TrainingJobRunner::Create(std::string_view account, const Json& in) {
+  const Json* algo = in.is_object() && in.contains("AlgorithmSpecification")
+                         ? &in["AlgorithmSpecification"]
+                         : nullptr;
+  if (algo && algo->is_object() && algo->contains("AlgorithmName") &&
+      in.value("EnableManagedSpotTraining", false)) {
+    return Invalid("Managed spot training is not supported for marketplace algorithms");
+  }
   ASSIGN_OR_RETURN(training::TrainingJobSpec spec,
                    training::TrainingJobSpec::FromRequest(in, &options_.instance_types,
                                                           options_.max_instance_count));
-  if (options_.check_image) {
+  if (!spec.algorithm_name.empty()) {
+    // The job runs the request the algorithm resolves to; Describe still echoes `in`.
+    if (!algorithm_resolver_) {
+      return Invalid("AlgorithmSpecification.AlgorithmName: algorithms are not available");
+    }
+    ASSIGN_OR_RETURN(ResolvedAlgorithm resolved, algorithm_resolver_(account, in));
+    std::string algorithm = spec.algorithm_name;
+    ASSIGN_OR_RETURN(
+        spec, training::TrainingJobSpec::FromRequest(resolved.request, &options_.instance_types,
+                                                     options_.max_instance_count));
+    spec.algorithm_name = algorithm;
+    spec.image_account = resolved.image_account;
+  }
+  if (options_.check_image && spec.algorithm_name.empty()) {
     absl::Status s = options_.check_image(account, spec.image);
     if (!s.ok()) {
       return Invalid(fmt::format("Requested image {} not found or not accessible: {}", spec.image,
@@ -222,6 +242,9 @@ absl::StatusOr<Json> TrainingJobRunner::Create(std::string_view account, const J
   JobState state;
   ti::AddTransition(state, "Starting", "Preparing the instances for training", now);
 
+  // Algorithms always train isolated (the sandbox has no route out in any case).
+  Json stored = in;
+  if (!spec.algorithm_name.empty()) stored["EnableNetworkIsolation"] = true;
   std::lock_guard<std::mutex> lock(mu_);
   if (shutting_down_) return absl::UnavailableError("the server is shutting down");
   ReapFinished();
@@ -229,7 +252,7 @@ absl::StatusOr<Json> TrainingJobRunner::Create(std::string_view account, const J
       "INSERT INTO training_jobs (account_id, name, arn, status, secondary_status, "
       "failure_reason, request, image, transitions, final_metrics, model_artifacts, "
       "created_at, last_modified) VALUES (?, ?, ?, ?, ?, '', ?, '', ?, '[]', '', ?, ?)",
-      {std::string(account), spec.name, arn, state.status, state.secondary, in.dump(),
+      {std::string(account), spec.name, arn, state.status, state.secondary, stored.dump(),
        state.transitions.dump(), now, now});
   if (!inserted.ok()) {
     if (inserted.status().code() == absl::StatusCode::kAlreadyExists) {

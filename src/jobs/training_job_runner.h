@@ -77,6 +77,17 @@ struct TrainingRunnerOptions {
   std::function<absl::Status(std::string_view account, std::string_view image)> check_image;
 };
 
+// Resolves AlgorithmSpecification.AlgorithmName (the marketplace wiring provides it): checks
+// the request against the algorithm's TrainingSpecification and the caller's entitlement,
+// and returns the request to run — TrainingImage set (AlgorithmName removed), hyperparameter
+// defaults filled in, the algorithm's metric definitions — and the account owning the image.
+struct ResolvedAlgorithm {
+  Json request;
+  std::string image_account;
+};
+using AlgorithmResolver =
+    std::function<absl::StatusOr<ResolvedAlgorithm>(std::string_view account, const Json& in)>;
+
 struct TrainingLogQuery {
   std::string host = "algo-1";
   int64_t since_line = 0;
@@ -96,6 +107,8 @@ class TrainingJobRunner {
   void Shutdown();
 
   // SageMaker's actions, in its JSON shapes.
+  // Call before serving; without it AlgorithmName is refused.
+  void set_algorithm_resolver(AlgorithmResolver fn) { algorithm_resolver_ = std::move(fn); }
   absl::StatusOr<Json> Create(std::string_view account, const Json& in);
   absl::StatusOr<Json> Describe(std::string_view account, const Json& in);
   absl::StatusOr<Json> List(std::string_view account, const Json& in);
@@ -123,6 +136,7 @@ class TrainingJobRunner {
   sandbox::ContainerRuntime& runtime_;
   const Clock& clock_;
   const TrainingRunnerOptions options_;
+  AlgorithmResolver algorithm_resolver_;
 
   std::mutex mu_;
   std::condition_variable idle_cv_;

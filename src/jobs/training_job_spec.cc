@@ -221,13 +221,17 @@ absl::StatusOr<TrainingJobSpec> TrainingJobSpec::FromRequest(const Json& in,
 
   ASSIGN_OR_RETURN(const Json* algo,
                    Object(in, "AlgorithmSpecification", "algorithmSpecification", true));
-  if (algo->contains("AlgorithmName") && !(*algo)["AlgorithmName"].is_null()) {
-    return Unsupported("AlgorithmSpecification.AlgorithmName (give TrainingImage)");
-  }
+  ASSIGN_OR_RETURN(spec.algorithm_name,
+                   String(*algo, "AlgorithmName", "algorithmSpecification.algorithmName", false));
   ASSIGN_OR_RETURN(spec.image,
                    String(*algo, "TrainingImage", "algorithmSpecification.trainingImage", false));
-  if (spec.image.empty()) {
-    return Invalid("AlgorithmSpecification must name a TrainingImage");
+  if (!spec.image.empty() && !spec.algorithm_name.empty()) {
+    return Invalid(
+        "AlgorithmSpecification must give either TrainingImage or AlgorithmName, "
+        "not both");
+  }
+  if (spec.image.empty() && spec.algorithm_name.empty()) {
+    return Invalid("AlgorithmSpecification must name a TrainingImage or an AlgorithmName");
   }
   if (!algo->contains("TrainingInputMode")) {
     return NotNull("algorithmSpecification.trainingInputMode");

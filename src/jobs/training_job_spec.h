@@ -6,7 +6,7 @@
 // Validation errors are statuses carrying ValidationException (base/errors.h) with messages
 // in AWS's own style ("1 validation error detected: Value null at 'roleArn' failed to
 // satisfy constraint: Member must not be null"). What Mercato does not support (Pipe and
-// FastFile input, AlgorithmName, FileSystemDataSource, AugmentedManifestFile, Gzip
+// FastFile input, FileSystemDataSource, AugmentedManifestFile, Gzip
 // channels) is refused with a message saying so rather than silently ignored.
 //
 // The stored record keeps the request JSON; the runner re-parses it with FromRequest, so the
@@ -47,7 +47,11 @@ struct MetricSpec {
 
 struct TrainingJobSpec {
   std::string name;
-  std::string image;                    // AlgorithmSpecification.TrainingImage
+  std::string image;  // AlgorithmSpecification.TrainingImage
+  // AlgorithmSpecification.AlgorithmName: the runner's algorithm resolver turns it into an
+  // image (then `image`) owned by `image_account` (empty: the job's own account).
+  std::string algorithm_name;
+  std::string image_account;
   std::vector<std::string> entrypoint;  // ContainerEntrypoint (empty: the image's)
   std::vector<std::string> arguments;   // ContainerArguments (empty: ["train"])
   std::string role_arn;

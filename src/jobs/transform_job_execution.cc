@@ -14,6 +14,7 @@
 #include "base/logging.h"
 #include "base/status.h"
 #include "fmt/format.h"
+#include "hosting/hosting_service.h"
 #include "hosting/instance_client.h"
 #include "jobs/transform_job_data.h"
 
@@ -160,11 +161,18 @@ void Execution::Fail(absl::Status s) {
 
 absl::Status Execution::StartInstances() {
   std::string image_ref = job_.container.value("Image", "");
-  auto image = ctx_.resolver.Resolve(job_.account, image_ref);
+  // A model package's image and model data are the seller's: errors must not name them.
+  const bool package = job_.container.contains("ModelPackageName");
+  const std::string shown =
+      package ? "of model package " + job_.container["ModelPackageName"].get<std::string>()
+              : image_ref;
+  auto image =
+      ctx_.resolver.Resolve(hosting::ImageAccountOf(job_.container, job_.account), image_ref);
   if (!image.ok()) {
+    if (package) spdlog::error("transform {}: {}", job_.name, image.status().ToString());
     return absl::FailedPreconditionError(
-        fmt::format("The model's image {} could not be resolved: {}", image_ref,
-                    std::string(image.status().message())));
+        fmt::format("The model's image {} could not be resolved{}", shown,
+                    package ? "" : ": " + std::string(image.status().message())));
   }
   dir_ = fmt::format("{}/{}-{}-{}", ctx_.options.jobs_dir, job_.account, job_.name, RandomHex(4));
   std::string model_dir = dir_ + "/model";
@@ -172,8 +180,15 @@ absl::Status Execution::StartInstances() {
   fs::create_directories(model_dir, ec);
   if (ec) return absl::InternalError(fmt::format("cannot create {}: {}", model_dir, ec.message()));
   if (job_.container.contains("ModelDataUrl")) {
-    RETURN_IF_ERROR(ctx_.fetcher.Fetch(
-        job_.account, job_.container["ModelDataUrl"].get<std::string>(), model_dir));
+    std::string data_account = hosting::ModelDataAccountOf(job_.container, job_.account);
+    absl::Status fetched = ctx_.fetcher.Fetch(
+        data_account, job_.container["ModelDataUrl"].get<std::string>(), model_dir);
+    if (!fetched.ok() && data_account != job_.account) {
+      spdlog::error("transform {}: {}", job_.name, fetched.ToString());
+      return absl::FailedPreconditionError(
+          fmt::format("The model data {} could not be prepared", shown));
+    }
+    RETURN_IF_ERROR(fetched);
   }
   sandbox::InstanceSpec base;
   base.rootfs = image->rootfs;
@@ -207,7 +222,7 @@ absl::Status Execution::StartInstances() {
     }
     if (base.entrypoint.empty()) {
       return absl::FailedPreconditionError(fmt::format(
-          "Image {} has neither an ENTRYPOINT nor a 'serve' program on its PATH", image_ref));
+          "Image {} has neither an ENTRYPOINT nor a 'serve' program on its PATH", shown));
     }
   }
   base.mounts.push_back({model_dir, "/opt/ml/model", /*read_only=*/true});

@@ -164,9 +164,10 @@ void TransformJobRunner::ReapFinished() { ::mercato::jobs::ReapFinishedJobs(jobs
 absl::StatusOr<Json> TransformJobRunner::Create(std::string_view account, const Json& in) {
   ASSIGN_OR_RETURN(TransformJobSpec spec,
                    TransformJobSpec::FromRequest(in, &options_.instance_types));
-  ASSIGN_OR_RETURN(Json model, hosting_.DescribeModel(account, {{"ModelName", spec.model_name}}));
-  Json container =
-      model.contains("PrimaryContainer") ? model["PrimaryContainer"] : model["Containers"][0];
+  ASSIGN_OR_RETURN(Json container, hosting_.ModelContainer(account, spec.model_name));
+  RETURN_IF_ERROR(hosting_.CheckContainerUse(account, container));
+  RETURN_IF_ERROR(
+      hosting::CheckContainerInstanceType(container, "TransformInstanceTypes", spec.instance_type));
   std::string arn = hosting_.Arn(account, "transform-job", spec.name);
   std::lock_guard<std::mutex> lock(mu_);
   ReapFinished();

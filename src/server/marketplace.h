@@ -165,6 +165,9 @@ absl::StatusOr<MarketplacePartPtr> BuildPackagesPart(MarketplaceContext& ctx);
 absl::StatusOr<MarketplacePartPtr> BuildProductsPart(MarketplaceContext& ctx);
 absl::StatusOr<MarketplacePartPtr> BuildSellersPart(MarketplaceContext& ctx);
 absl::StatusOr<MarketplacePartPtr> BuildSubscriptionsPart(MarketplaceContext& ctx);
+// Buyers' use through SageMaker (marketplace_use.cc): model packages in CreateModel,
+// algorithms in CreateTrainingJob, and hooks.stop_product_use. Always built.
+absl::StatusOr<MarketplacePartPtr> BuildUsePart(MarketplaceContext& ctx);
 
 // Builds every part that is compiled in, in one object that App owns.
 class Marketplace {

@@ -20,6 +20,7 @@ absl::StatusOr<std::unique_ptr<Marketplace>> Marketplace::Build(MarketplaceDeps 
 #ifdef MERCATO_HAVE_SUBSCRIPTIONS
   builders.push_back(&BuildSubscriptionsPart);
 #endif
+  builders.push_back(&BuildUsePart);
   for (Builder build : builders) {
     ASSIGN_OR_RETURN(MarketplacePartPtr part, build(*m->ctx_));
     m->parts_.push_back(std::move(part));
