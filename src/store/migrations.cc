@@ -144,21 +144,132 @@ const std::vector<Migration>& AllMigrations() {
        "algorithms, model packages and model package groups",
        {
            // MIGRATION-8 (packages part): statements go here.
+           // kind: "algorithm" | "model-package"; name: the AlgorithmName / ModelPackageName,
+           // "GROUP/N" for a versioned package (group_name GROUP, version N; else "" and 0).
+           // spec: the Create input as stored (SageMaker JSON); details: the
+           // *StatusDetails JSON; validation: the validation runner's progress
+           // {"profiles": [{"Name","Stage","Status","FailureReason",...}]}.
+           "CREATE TABLE catalog_packages ("
+           " account_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,"
+           " arn TEXT NOT NULL UNIQUE, group_name TEXT NOT NULL, version BIGINT NOT NULL,"
+           " status TEXT NOT NULL, spec TEXT NOT NULL, details TEXT NOT NULL,"
+           " validation TEXT NOT NULL, created_at BIGINT NOT NULL,"
+           " last_modified BIGINT NOT NULL, PRIMARY KEY (account_id, kind, name))",
+           "CREATE INDEX catalog_packages_by_status ON catalog_packages (status)",
+           // next_version: the version the next package created in the group gets.
+           "CREATE TABLE model_package_groups ("
+           " account_id TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL UNIQUE,"
+           " description TEXT NOT NULL, next_version BIGINT NOT NULL,"
+           " created_at BIGINT NOT NULL, PRIMARY KEY (account_id, name))",
        }},
       {9,
        "products, versions, offers and reviews",
        {
            // MIGRATION-9 (products part): statements go here.
+           // One row per listing. categories/highlights/instance_types/allow_list/
+           // test_accounts: JSON arrays; sample_data: JSON {"Source","Bucket","Key","Size"}
+           // of the escrowed copy ("{}" when none); offer: the validated offer JSON.
+           // kind is "" until the first version fixes it. Ratings are exact: sum and count.
+           "CREATE TABLE products ("
+           " id TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, seller_account TEXT NOT NULL,"
+           " title TEXT NOT NULL, short_description TEXT NOT NULL,"
+           " long_description TEXT NOT NULL, usage_instructions TEXT NOT NULL,"
+           " preprocessing TEXT NOT NULL, categories TEXT NOT NULL, highlights TEXT NOT NULL,"
+           " support_contact TEXT NOT NULL, eula TEXT NOT NULL, logo_blob TEXT NOT NULL,"
+           " logo_type TEXT NOT NULL, notebook_blob TEXT NOT NULL, sample_data TEXT NOT NULL,"
+           " instance_types TEXT NOT NULL, visibility TEXT NOT NULL, kind TEXT NOT NULL,"
+           " offer TEXT NOT NULL, is_free BIGINT NOT NULL, free_trial_days BIGINT NOT NULL,"
+           " allow_list TEXT NOT NULL, test_accounts TEXT NOT NULL,"
+           " rating_sum BIGINT NOT NULL, rating_count BIGINT NOT NULL,"
+           " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+           " published_at BIGINT NOT NULL, removed_at BIGINT NOT NULL)",
+           "CREATE INDEX products_by_seller ON products (seller_account, created_at)",
+           "CREATE INDEX products_by_visibility ON products (visibility, published_at)",
+           // Search filters: lower-cased categories and supported instance types.
+           "CREATE TABLE product_categories ("
+           " product_id TEXT NOT NULL, category TEXT NOT NULL, PRIMARY KEY (product_id, category))",
+           "CREATE INDEX product_categories_by_category ON product_categories (category, "
+           "product_id)",
+           "CREATE TABLE product_instance_types ("
+           " product_id TEXT NOT NULL, instance_type TEXT NOT NULL,"
+           " PRIMARY KEY (product_id, instance_type))",
+           "CREATE INDEX product_instance_types_by_type ON product_instance_types"
+           " (instance_type, product_id)",
+           // Who may see a Limited product: its allow-list and the seller's test accounts.
+           "CREATE TABLE product_access ("
+           " product_id TEXT NOT NULL, account_id TEXT NOT NULL, PRIMARY KEY (product_id, "
+           "account_id))",
+           // Escrowed versions. image_digests/model_data_digests: JSON arrays; spec: the
+           // escrowed Describe output (never shown to buyers whole).
+           "CREATE TABLE product_versions ("
+           " product_id TEXT NOT NULL, version TEXT NOT NULL, kind TEXT NOT NULL,"
+           " source_arn TEXT NOT NULL, escrowed_arn TEXT NOT NULL, release_notes TEXT NOT NULL,"
+           " image_digests TEXT NOT NULL, model_data_digests TEXT NOT NULL, spec TEXT NOT NULL,"
+           " restricted BIGINT NOT NULL, restricted_at BIGINT NOT NULL,"
+           " created_at BIGINT NOT NULL, PRIMARY KEY (product_id, version))",
+           "CREATE UNIQUE INDEX product_versions_by_arn ON product_versions (escrowed_arn)",
+           // Catalog detail views with ?ref=TAG (commerce reports read them).
+           "CREATE TABLE product_visits ("
+           " id TEXT PRIMARY KEY, product_id TEXT NOT NULL, ref_tag TEXT NOT NULL,"
+           " visitor_account TEXT NOT NULL, visited_at BIGINT NOT NULL)",
+           "CREATE INDEX product_visits_by_product ON product_visits (product_id, visited_at)",
+           "CREATE TABLE product_reviews ("
+           " id TEXT PRIMARY KEY, product_id TEXT NOT NULL, author_account TEXT NOT NULL,"
+           " rating BIGINT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,"
+           " reply TEXT NOT NULL, replied_at BIGINT NOT NULL,"
+           " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+           "CREATE UNIQUE INDEX product_reviews_by_author ON product_reviews"
+           " (product_id, author_account)",
+           "CREATE INDEX product_reviews_by_product ON product_reviews (product_id, created_at)",
        }},
       {10,
        "sellers and notifications",
        {
            // MIGRATION-10 (sellers part): statements go here.
+           // payout_sealed: base64 of AeadSeal(master key, {"BankAccount","BankRouting"},
+           // aad "seller-payout:" + account); only the masks are kept in clear.
+           "CREATE TABLE sellers ("
+           " account_id TEXT PRIMARY KEY, legal_name TEXT NOT NULL, email TEXT NOT NULL,"
+           " country TEXT NOT NULL, state TEXT NOT NULL, payout_sealed TEXT NOT NULL,"
+           " bank_account_mask TEXT NOT NULL, bank_routing_mask TEXT NOT NULL,"
+           " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+           // data: JSON object; is_read: 0/1.
+           "CREATE TABLE notifications ("
+           " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, type TEXT NOT NULL,"
+           " subject TEXT NOT NULL, message TEXT NOT NULL, data TEXT NOT NULL,"
+           " created_at BIGINT NOT NULL, is_read BIGINT NOT NULL)",
+           "CREATE INDEX notifications_by_account ON notifications (account_id, created_at)",
+           "CREATE TABLE notification_webhooks ("
+           " account_id TEXT PRIMARY KEY, url TEXT NOT NULL, updated_at BIGINT NOT NULL)",
+           // The durable outbox: one row per notification to post to a webhook.
+           // status: Pending | Delivered | Failed.
+           "CREATE TABLE webhook_outbox ("
+           " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, url TEXT NOT NULL,"
+           " payload TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL,"
+           " next_attempt_at BIGINT NOT NULL, last_error TEXT NOT NULL,"
+           " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+           "CREATE INDEX webhook_outbox_due ON webhook_outbox (status, next_attempt_at)",
        }},
       {11,
        "subscriptions",
        {
            // MIGRATION-11 (subscriptions part): statements go here.
+           // status: Active | Cancelled | Expired. offer: the product's offer JSON when
+           // subscribed. grace_ends_at: 0, or when access ends after the product's removal.
+           // reminder_sent / expiry_notified / use_stopped: the sweeper's done-flags (0/1),
+           // so each step happens once across restarts.
+           "CREATE TABLE subscriptions ("
+           " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, product_id TEXT NOT NULL,"
+           " product_code TEXT NOT NULL, title TEXT NOT NULL, seller_account TEXT NOT NULL,"
+           " status TEXT NOT NULL, offer TEXT NOT NULL, eula_hash TEXT NOT NULL,"
+           " ref_tag TEXT NOT NULL, trial_start BIGINT NOT NULL, trial_end BIGINT NOT NULL,"
+           " created_at BIGINT NOT NULL, cancelled_at BIGINT NOT NULL,"
+           " grace_ends_at BIGINT NOT NULL, expired_at BIGINT NOT NULL,"
+           " reminder_sent BIGINT NOT NULL, expiry_notified BIGINT NOT NULL,"
+           " use_stopped BIGINT NOT NULL, stop_attempts BIGINT NOT NULL)",
+           "CREATE INDEX subscriptions_by_account ON subscriptions (account_id, product_id)",
+           "CREATE INDEX subscriptions_by_product ON subscriptions (product_id, status)",
+           "CREATE INDEX subscriptions_by_grace ON subscriptions (grace_ends_at)",
        }},
   };
   return kMigrations;
