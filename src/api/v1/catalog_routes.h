@@ -1,0 +1,5 @@
+// The buyers' catalog routes: declared with the products part's other routes in
+// api/v1/product_routes.h (AddCatalogRoutes).
+#pragma once
+
+#include "api/v1/product_routes.h"
