@@ -4,6 +4,9 @@
 #include "cli/context.h"
 #include "cli/hosting_commands.h"
 #include "cli/image_commands.h"
+#include "cli/product_commands.h"
+#include "cli/seller_commands.h"
+#include "cli/subscription_commands.h"
 
 int main(int argc, char** argv) {
   mercato::cli::Context ctx;
@@ -27,6 +30,9 @@ int main(int argc, char** argv) {
   mercato::cli::RegisterImageCommands(app, ctx);
   mercato::cli::RegisterLogsCommand(app, ctx);
   mercato::cli::RegisterEndpointCommands(app, ctx);
+  mercato::cli::RegisterProductCommands(app, ctx);
+  mercato::cli::RegisterSellerCommands(app, ctx);
+  mercato::cli::RegisterSubscriptionCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
