@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: starts mercatod with its data in DATA_DIR, pushes the built-in XGBoost image
-# into the operator's account as mercato/xgboost:1 (unless it is already there), then keeps
-# mercatod in the foreground until Ctrl-C (SIGINT/SIGTERM are forwarded to it).
+# into the operator's account as mercato/xgboost:1 (unless it is already there), seeds the
+# demo marketplace (scripts/seed_demo.py), then keeps mercatod in the foreground until Ctrl-C
+# (SIGINT/SIGTERM are forwarded to it).
 set -euo pipefail
 BUILD_DIR=${1:-build}
 DATA_DIR=${2:-./.mercato-data}
@@ -37,6 +38,14 @@ if [ -f "${XGBOOST_IMAGE}" ]; then
   fi
 else
   echo "warning: ${XGBOOST_IMAGE} not found; the XGBoost image was not pushed" >&2
+fi
+
+# The demo marketplace: a seller with two validated, listed products and a buyer with an
+# endpoint in service (scripts/seed_demo.py; seeded once per data dir).
+if [ -f "${XGBOOST_IMAGE}" ]; then
+  echo "Seeding the demo marketplace (first start only; about a minute) ..."
+  python3 "$(dirname "$0")/seed_demo.py" "http://${LISTEN}" "${DATA_DIR}" "${XGBOOST_IMAGE}" \
+    "$(cd "$(dirname "$0")/.." && pwd)" || echo "warning: seeding the demo marketplace failed" >&2
 fi
 
 echo "Operator credentials are in ${DATA_DIR}/admin-credentials"

@@ -41,6 +41,7 @@ struct App::Impl {
   Config config;
   std::unique_ptr<Clock> clock;
   ManualClock* test_clock = nullptr;  // set under --test-clock
+  RealClock signing_clock;            // what SigV4's allowed clock skew is measured against
   std::string master_key;
   MetadataStorePtr store;
   BlobStorePtr blobs;
@@ -228,8 +229,10 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
   ASSIGN_OR_RETURN(impl->blobs, LocalBlobStore::Create({.root = config.data_dir + "/blobs",
                                                         .master_key = master_key}));
   impl->accounts = std::make_unique<auth::AccountService>(*impl->store, *impl->clock, master_key);
+  // Signatures are checked against real time even under --test-clock: clients sign with
+  // their own clock, and the test clock only moves business time (trials, grace, billing).
   impl->authenticator =
-      std::make_unique<auth::Authenticator>(*impl->accounts, *impl->clock, config.region);
+      std::make_unique<auth::Authenticator>(*impl->accounts, impl->signing_clock, config.region);
   RETURN_IF_ERROR(EnsureOperator(*impl->accounts, config.data_dir + "/admin-credentials"));
 
   impl->s3 =

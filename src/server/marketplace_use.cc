@@ -68,7 +68,7 @@ class MarketplaceUse {
   // The earliest start of the account's current subscription (micros), 0 if none.
   int64_t SubscribedSince(std::string_view account, std::string_view product_id) {
     auto rows = ctx_.deps.store.Query(
-        "SELECT MIN(created_at) FROM subscriptions WHERE buyer_account = ? AND product_id = ?"
+        "SELECT MIN(created_at) FROM subscriptions WHERE account_id = ? AND product_id = ?"
         " AND status = 'Active'",
         {std::string(account), std::string(product_id)});
     if (!rows.ok() || rows->empty() || (*rows)[0].IsNull(0)) return 0;
