@@ -410,10 +410,13 @@ absl::Status EndpointController::StartInstance(const EndpointRecord& e, Variant&
         fmt::format("Failed to start an instance of type {} for production variant {}: {}",
                     spec.instance_type, v.name, std::string(started.status().message())));
   }
+  // The row is what metering bills: which marketplace products run, for which endpoint.
   auto row = store_.Exec(
       "INSERT INTO endpoint_instances (instance_id, account_id, endpoint_name, variant_name, "
-      "instance_type, started_at, stopped_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
-      {id, e.account_id, e.name, v.name, spec.instance_type, absl::ToUnixMicros(clock_.Now())});
+      "instance_type, started_at, stopped_at, product_ids, resource_arn) VALUES "
+      "(?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+      {id, e.account_id, e.name, v.name, spec.instance_type, absl::ToUnixMicros(clock_.Now()),
+       c.value("ProductIds", Json::array()).dump(), e.arn});
   if (!row.ok())
     spdlog::warn("hosting: cannot record instance {}: {}", id, row.status().ToString());
   auto inst = std::make_unique<Instance>();

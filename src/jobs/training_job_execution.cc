@@ -370,9 +370,10 @@ absl::Status Execution::StartInstances(const hosting::ResolvedImage& image) {
     host.started = true;
     Log(store_
             .Exec("INSERT INTO training_job_instances (instance_id, account_id, job_name, "
-                  "instance_type, started_at) VALUES (?, ?, ?, ?, ?)",
+                  "instance_type, started_at, product_ids, resource_arn) VALUES "
+                  "(?, ?, ?, ?, ?, ?, ?)",
                   {fmt::format("{}-{}", host.instance_id, Now()), job_.account, job_.name,
-                   spec_.instance_type, Now()})
+                   spec_.instance_type, Now(), Json(spec_.product_ids).dump(), job_.arn})
             .status());
   }
   spdlog::info("training job {}/{}: {} instance(s) of {} started: {}", job_.account, job_.name,

@@ -216,6 +216,7 @@ absl::StatusOr<Json> TrainingJobRunner::Create(std::string_view account, const J
                                                      options_.max_instance_count));
     spec.algorithm_name = algorithm;
     spec.image_account = resolved.image_account;
+    spec.product_ids = resolved.product_ids;
   }
   if (options_.check_image && spec.algorithm_name.empty()) {
     absl::Status s = options_.check_image(account, spec.image);

@@ -84,6 +84,7 @@ struct TrainingRunnerOptions {
 struct ResolvedAlgorithm {
   Json request;
   std::string image_account;
+  std::vector<std::string> product_ids;  // the marketplace products it is used through
 };
 using AlgorithmResolver =
     std::function<absl::StatusOr<ResolvedAlgorithm>(std::string_view account, const Json& in)>;

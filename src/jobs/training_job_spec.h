@@ -52,8 +52,9 @@ struct TrainingJobSpec {
   // image (then `image`) owned by `image_account` (empty: the job's own account).
   std::string algorithm_name;
   std::string image_account;
-  std::vector<std::string> entrypoint;  // ContainerEntrypoint (empty: the image's)
-  std::vector<std::string> arguments;   // ContainerArguments (empty: ["train"])
+  std::vector<std::string> product_ids;  // marketplace products the algorithm belongs to
+  std::vector<std::string> entrypoint;   // ContainerEntrypoint (empty: the image's)
+  std::vector<std::string> arguments;    // ContainerArguments (empty: ["train"])
   std::string role_arn;
   std::map<std::string, std::string> hyperparameters;
   std::map<std::string, std::string> environment;

@@ -243,8 +243,9 @@ absl::Status Execution::StartInstances() {
     instances_.push_back(std::move(inst));
     auto row = ctx_.store.Exec(
         "INSERT INTO transform_job_instances (instance_id, account_id, job_name, instance_type, "
-        "started_at, stopped_at) VALUES (?, ?, ?, ?, ?, NULL)",
-        {s.id, job_.account, job_.name, spec_.instance_type, absl::ToUnixMicros(ctx_.clock.Now())});
+        "started_at, stopped_at, product_ids, resource_arn) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
+        {s.id, job_.account, job_.name, spec_.instance_type, absl::ToUnixMicros(ctx_.clock.Now()),
+         job_.container.value("ProductIds", Json::array()).dump(), job_.arn});
     if (!row.ok()) spdlog::warn("transform: cannot record {}: {}", s.id, row.status().ToString());
   }
   return absl::OkStatus();

@@ -42,6 +42,7 @@ struct ExecutionContext {
 struct JobInput {
   std::string account;
   std::string name;
+  std::string arn;
   TransformJobSpec spec;
   Json container;  // the model's container: Image, ModelDataUrl, Environment
 };

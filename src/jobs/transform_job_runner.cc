@@ -207,6 +207,7 @@ void TransformJobRunner::Run(std::shared_ptr<Job> job) {
     transform::JobInput input;
     input.account = job->account;
     input.name = job->name;
+    input.arn = hosting_.Arn(job->account, "transform-job", job->name);
     auto request = ParseJson((*rows)[0].Text(0));
     auto container = ParseJson((*rows)[0].Text(1));
     auto spec = request.ok() ? TransformJobSpec::FromRequest(*request, nullptr)

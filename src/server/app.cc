@@ -183,7 +183,10 @@ absl::Status App::Impl::BuildMarketplace() {
                                        .transform = hosting->transform_runner(),
                                        .escrow_account = escrow_account,
                                        .region = config.region,
-                                       .removal_grace_days = config.removal_grace_days}));
+                                       .removal_grace_days = config.removal_grace_days,
+                                       .public_url = fmt::format(
+                                           "{}://{}:{}", config.tls_cert.empty() ? "http" : "https",
+                                           config.host(), server->port())}));
   return absl::OkStatus();
 }
 
@@ -216,7 +219,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
   }
   ::chmod(config.data_dir.c_str(), 0700);
   if (config.test_clock) {
-    auto manual = std::make_unique<ManualClock>(absl::Now(), /*ticking=*/true);
+    auto manual = std::make_unique<ManualClock>(absl::Now(), /*ticking=*/!config.frozen_clock);
     impl->test_clock = manual.get();
     impl->clock = std::move(manual);
   } else {

@@ -118,7 +118,8 @@ absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
     }
   }
   if (auto it = env.find("MERCATO_TEST_CLOCK"); it != env.end()) {
-    c.test_clock = it->second == "1" || it->second == "true";
+    c.test_clock = it->second == "1" || it->second == "true" || it->second == "frozen";
+    c.frozen_clock = it->second == "frozen";
   }
 
   CLI::App app{"mercatod: the Mercato marketplace and hosting server", "mercatod"};
@@ -134,6 +135,9 @@ absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
   app.add_option("--removal-grace-days", c.removal_grace_days,
                  "days a removed product stays usable by its subscribers (default 90)")
       ->check(CLI::Range(0, 3650));
+  app.add_flag("--frozen-clock", c.frozen_clock,
+               "with --test-clock: the clock moves only when set or advanced "
+               "(MERCATO_TEST_CLOCK=frozen)");
   app.add_flag("--test-clock", c.test_clock,
                "start with a controllable clock (POST /api/v1/admin/clock) (MERCATO_TEST_CLOCK)");
   std::vector<const char*> argv;
@@ -145,6 +149,7 @@ absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
   } catch (const CLI::ParseError& e) {
     return absl::InvalidArgumentError(fmt::format("{}\nRun with --help for usage.", e.what()));
   }
+  if (c.frozen_clock) c.test_clock = true;
   if (auto s = Validate(c); !s.ok()) return s;
   return c;
 }

@@ -21,6 +21,9 @@ struct Config {
   std::string log_level = "info";
   std::string master_key;  // MERCATO_MASTER_KEY (hex or base64); empty → DIR/master.key
   bool test_clock = false;
+  // With test_clock: the clock stands still between explicit moves (exact arithmetic in
+  // billing rehearsals) instead of also ticking in real time.
+  bool frozen_clock = false;
   int io_threads = 0;
   int max_workers = 64;
   // How long existing subscribers keep using a removed product (MERCATO_REMOVAL_GRACE_DAYS).

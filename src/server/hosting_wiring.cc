@@ -159,9 +159,6 @@ absl::StatusOr<std::unique_ptr<HostingWiring>> HostingWiring::Build(const Hostin
       deps.clock,
       jobs::TransformRunnerOptions{.jobs_dir = dir + "/transform-jobs",
                                    .region = deps.config.region});
-  if (absl::Status s = p->transform_runner->Recover(); !s.ok()) {
-    spdlog::warn("transform: cannot end interrupted jobs: {}", s.ToString());
-  }
   api::sagemaker::AddTransformActions(*p->sagemaker, *p->transform_runner);
   jobs::TrainingRunnerOptions training_options;
   training_options.jobs_dir = dir + "/training-jobs";
@@ -178,9 +175,6 @@ absl::StatusOr<std::unique_ptr<HostingWiring>> HostingWiring::Build(const Hostin
   p->training_runner =
       std::make_unique<jobs::TrainingJobRunner>(deps.store, *p->training_object_store, *p->resolver,
                                                 *runtime, deps.clock, std::move(training_options));
-  if (absl::Status s = p->training_runner->Recover(); !s.ok()) {
-    spdlog::warn("training: cannot end interrupted jobs: {}", s.ToString());
-  }
   api::sagemaker::AddTrainingActions(*p->sagemaker, *p->training_runner);
   if (deps.v1 != nullptr) api::sagemaker::AddTrainingLogRoute(*deps.v1, *p->training_runner);
   p->runtime_api = std::make_unique<api::sagemaker::RuntimeApi>(deps.authenticator, *p->router,
@@ -194,7 +188,18 @@ absl::StatusOr<std::unique_ptr<HostingWiring>> HostingWiring::Build(const Hostin
   return std::unique_ptr<HostingWiring>(new HostingWiring(std::move(p)));
 }
 
-void HostingWiring::Start() { parts_->controller->Start(); }
+// Ending what a previous process left running happens here, not in Build(): App builds the
+// marketplace (whose metering first closes those instances at their last metered instant)
+// between the two, so downtime is never billed.
+void HostingWiring::Start() {
+  if (absl::Status s = parts_->transform_runner->Recover(); !s.ok()) {
+    spdlog::warn("transform: cannot end interrupted jobs: {}", s.ToString());
+  }
+  if (absl::Status s = parts_->training_runner->Recover(); !s.ok()) {
+    spdlog::warn("training: cannot end interrupted jobs: {}", s.ToString());
+  }
+  parts_->controller->Start();
+}
 void HostingWiring::Stop() {
   if (parts_ && parts_->transform_runner) parts_->transform_runner->Shutdown();
   if (parts_ && parts_->training_runner) parts_->training_runner->Shutdown();

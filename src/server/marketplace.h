@@ -144,6 +144,9 @@ struct MarketplaceDeps {
   std::string escrow_account;
   std::string region;
   int removal_grace_days = 90;
+  // How clients reach this server (scheme://host:port, the real port even when listening
+  // on port 0): product URLs and links in notifications use it.
+  std::string public_url;
 };
 
 struct MarketplaceContext {
@@ -165,6 +168,10 @@ absl::StatusOr<MarketplacePartPtr> BuildPackagesPart(MarketplaceContext& ctx);
 absl::StatusOr<MarketplacePartPtr> BuildProductsPart(MarketplaceContext& ctx);
 absl::StatusOr<MarketplacePartPtr> BuildSellersPart(MarketplaceContext& ctx);
 absl::StatusOr<MarketplacePartPtr> BuildSubscriptionsPart(MarketplaceContext& ctx);
+// Commerce (issue 6).
+absl::StatusOr<MarketplacePartPtr> BuildMeteringPart(MarketplaceContext& ctx);
+absl::StatusOr<MarketplacePartPtr> BuildBillingPart(MarketplaceContext& ctx);
+absl::StatusOr<MarketplacePartPtr> BuildReportsPart(MarketplaceContext& ctx);
 // Buyers' use through SageMaker (marketplace_use.cc): model packages in CreateModel,
 // algorithms in CreateTrainingJob, and hooks.stop_product_use. Always built.
 absl::StatusOr<MarketplacePartPtr> BuildUsePart(MarketplaceContext& ctx);

@@ -157,7 +157,9 @@ class MarketplaceUse {
     const Json training = found["Describe"].value("TrainingSpecification", Json::object());
     ASSIGN_OR_RETURN(Json request, commerce::ResolveAlgorithmTraining(
                                        in, training, name, training.value("TrainingImage", "")));
-    return jobs::ResolvedAlgorithm{std::move(request), found.value("Account", "")};
+    std::vector<std::string> ids;
+    for (const Json& p : products) ids.push_back(p.get<std::string>());
+    return jobs::ResolvedAlgorithm{std::move(request), found.value("Account", ""), std::move(ids)};
   }
 
   // Takes the account's endpoints that run the product out of service.

@@ -20,6 +20,15 @@ absl::StatusOr<std::unique_ptr<Marketplace>> Marketplace::Build(MarketplaceDeps 
 #ifdef MERCATO_HAVE_SUBSCRIPTIONS
   builders.push_back(&BuildSubscriptionsPart);
 #endif
+#ifdef MERCATO_HAVE_METERING
+  builders.push_back(&BuildMeteringPart);
+#endif
+#ifdef MERCATO_HAVE_BILLING
+  builders.push_back(&BuildBillingPart);
+#endif
+#ifdef MERCATO_HAVE_REPORTS
+  builders.push_back(&BuildReportsPart);
+#endif
   builders.push_back(&BuildUsePart);
   for (Builder build : builders) {
     ASSIGN_OR_RETURN(MarketplacePartPtr part, build(*m->ctx_));

@@ -47,12 +47,6 @@ ProductRef ToProductRef(const catalog::Product& p) {
                     p.allow_list, p.test_accounts, p.offer, p.eula,           p.removed_at};
 }
 
-std::string ConsoleBase(const Config& config) {
-  // With port 0 the real port is known only after binding: product URLs stay relative.
-  if (config.port() == 0) return "";
-  return fmt::format("{}://{}", config.tls_cert.empty() ? "http" : "https", config.listen);
-}
-
 }  // namespace
 
 absl::StatusOr<MarketplacePartPtr> BuildProductsPart(MarketplaceContext& ctx) {
@@ -91,7 +85,7 @@ absl::StatusOr<MarketplacePartPtr> BuildProductsPart(MarketplaceContext& ctx) {
                      objects.Copy(seller, src.bucket, src.key, escrow, kEscrowBucket, dest_key));
     return Json{{"Bucket", kEscrowBucket}, {"Key", std::string(dest_key)}, {"Size", info.size}};
   };
-  po.console_base = ConsoleBase(deps.config);
+  po.console_base = deps.public_url;
   auto is_subscriber = [&hooks](std::string_view account, std::string_view product_id) {
     return hooks.is_subscriber && hooks.is_subscriber(account, product_id);
   };
@@ -99,7 +93,7 @@ absl::StatusOr<MarketplacePartPtr> BuildProductsPart(MarketplaceContext& ctx) {
                                                              deps.clock, std::move(po));
   part->catalog = std::make_unique<catalog::CatalogService>(
       deps.store, deps.blobs, *part->index, deps.clock,
-      catalog::CatalogServiceOptions{is_subscriber, ConsoleBase(deps.config)});
+      catalog::CatalogServiceOptions{is_subscriber, deps.public_url});
   part->reviews =
       std::make_unique<catalog::ReviewService>(deps.store, *part->catalog, *part->index, deps.clock,
                                                catalog::ReviewServiceOptions{is_subscriber});

@@ -271,6 +271,116 @@ const std::vector<Migration>& AllMigrations() {
            "CREATE INDEX subscriptions_by_product ON subscriptions (product_id, status)",
            "CREATE INDEX subscriptions_by_grace ON subscriptions (grace_ends_at)",
        }},
+      {12,
+       "marketplace products and resource ARNs of running instances",
+       {
+           // product_ids: JSON array of the marketplace products an instance runs ('[]' for
+           // the account's own images); resource_arn: the endpoint or job it serves.
+           "ALTER TABLE endpoint_instances ADD COLUMN product_ids TEXT NOT NULL DEFAULT '[]'",
+           "ALTER TABLE endpoint_instances ADD COLUMN resource_arn TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE transform_job_instances ADD COLUMN product_ids TEXT NOT NULL DEFAULT '[]'",
+           "ALTER TABLE transform_job_instances ADD COLUMN resource_arn TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE training_job_instances ADD COLUMN product_ids TEXT NOT NULL DEFAULT '[]'",
+           "ALTER TABLE training_job_instances ADD COLUMN resource_arn TEXT NOT NULL DEFAULT ''",
+       }},
+      {13,
+       "usage records (metering)",
+       {
+           // MIGRATION-13 (metering part): statements go here.
+           // quantity: instance-MICROseconds (Endpoint|Transform|Training) or inference
+           // units (Inference) in the UTC hour starting at `hour` (micros). Ids are '' for
+           // use that is not a marketplace product's (see commerce/meter.h).
+           "CREATE TABLE usage_records ("
+           " buyer_account TEXT NOT NULL, subscription_id TEXT NOT NULL,"
+           " product_id TEXT NOT NULL, seller_account TEXT NOT NULL,"
+           " resource_arn TEXT NOT NULL, use TEXT NOT NULL, instance_type TEXT NOT NULL,"
+           " hour BIGINT NOT NULL, quantity BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+           " PRIMARY KEY (buyer_account, subscription_id, resource_arn, use, instance_type,"
+           " hour))",
+           "CREATE INDEX usage_records_by_hour ON usage_records (hour)",
+           "CREATE INDEX usage_records_by_seller ON usage_records (seller_account, hour)",
+           // How far each instance row is metered (source: its table); committed with the
+           // usage it produced, so a crash never counts twice.
+           "CREATE TABLE meter_cursors ("
+           " source TEXT NOT NULL, instance_id TEXT NOT NULL, metered_until BIGINT NOT NULL,"
+           " PRIMARY KEY (source, instance_id))",
+           // name 'metered_through': the clock instant of the last committed metering tick.
+           "CREATE TABLE meter_state (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+       }},
+      {14,
+       "prices, invoices, adjustments and disbursements (billing)",
+       {
+           // MIGRATION-14 (billing part): statements go here.
+           // Money is BIGINT micro-USD, rates BIGINT parts per million, times BIGINT micros.
+           // kind: Invoice | Adjustment; an Adjustment refers_to its invoice, with negative
+           // amounts. Issued documents are never updated.
+           "CREATE TABLE invoices ("
+           " id TEXT PRIMARY KEY, buyer_account TEXT NOT NULL, month TEXT NOT NULL,"
+           " kind TEXT NOT NULL, refers_to TEXT NOT NULL, reason TEXT NOT NULL,"
+           " issued_at BIGINT NOT NULL, software_subtotal BIGINT NOT NULL,"
+           " infrastructure_subtotal BIGINT NOT NULL, tax BIGINT NOT NULL, total BIGINT NOT NULL,"
+           " tax_country TEXT NOT NULL, tax_state TEXT NOT NULL, tax_rate_ppm BIGINT NOT NULL)",
+           "CREATE INDEX invoices_by_buyer ON invoices (buyer_account, month)",
+           "CREATE INDEX invoices_by_month ON invoices (month, kind)",
+           "CREATE INDEX invoices_by_refers_to ON invoices (refers_to)",
+           // kind: Software | Infrastructure; pricing: Paid | FreeTrial | TestAccount | Free;
+           // unit: Seconds (unit_price per hour) | Inferences (per inference).
+           "CREATE TABLE invoice_lines ("
+           " invoice_id TEXT NOT NULL, line_no BIGINT NOT NULL, kind TEXT NOT NULL,"
+           " product_id TEXT NOT NULL, seller_account TEXT NOT NULL,"
+           " subscription_id TEXT NOT NULL, use TEXT NOT NULL, instance_type TEXT NOT NULL,"
+           " pricing TEXT NOT NULL, quantity BIGINT NOT NULL, unit TEXT NOT NULL,"
+           " unit_price BIGINT NOT NULL, amount BIGINT NOT NULL,"
+           " PRIMARY KEY (invoice_id, line_no))",
+           "CREATE INDEX invoice_lines_by_seller ON invoice_lines (seller_account, invoice_id)",
+           "CREATE TABLE disbursements ("
+           " id TEXT PRIMARY KEY, seller_account TEXT NOT NULL, month TEXT NOT NULL,"
+           " software_revenue BIGINT NOT NULL, listing_fee BIGINT NOT NULL,"
+           " refunds BIGINT NOT NULL, tax_collected BIGINT NOT NULL, amount BIGINT NOT NULL,"
+           " created_at BIGINT NOT NULL, UNIQUE (seller_account, month))",
+           // The operator's infrastructure price list (use: Endpoint | Transform | Training);
+           // the metering part reads it for running cost estimates.
+           "CREATE TABLE infrastructure_prices ("
+           " instance_type TEXT NOT NULL, use TEXT NOT NULL, micros_per_hour BIGINT NOT NULL,"
+           " updated_at BIGINT NOT NULL, PRIMARY KEY (instance_type, use))",
+           // Sales and use tax by country and state (rate in ppm).
+           "CREATE TABLE tax_rates ("
+           " country TEXT NOT NULL, state TEXT NOT NULL, rate_ppm BIGINT NOT NULL,"
+           " PRIMARY KEY (country, state))",
+           "CREATE TABLE billing_addresses ("
+           " account_id TEXT PRIMARY KEY, country TEXT NOT NULL, state TEXT NOT NULL,"
+           " updated_at BIGINT NOT NULL)",
+           // Listing fee overrides per product (default 20 % elsewhere).
+           "CREATE TABLE listing_fees ("
+           " product_id TEXT PRIMARY KEY, rate_ppm BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+           // One row per closed month: written in the month's closing transaction, so a month
+           // is billed exactly once.
+           "CREATE TABLE billing_periods ("
+           " month TEXT PRIMARY KEY, closed_at BIGINT NOT NULL, invoices BIGINT NOT NULL,"
+           " disbursements BIGINT NOT NULL, total BIGINT NOT NULL)",
+           // The offer in force for a subscription from effective_at (micros, an hour
+           // start) on; the latest row (effective_at, seq) at or before an hour wins, else the
+           // subscription's own offer snapshot. pricing: the offer's PricingMicros JSON.
+           "CREATE TABLE subscription_offer_changes ("
+           " id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, product_id TEXT NOT NULL,"
+           " account_id TEXT NOT NULL, effective_at BIGINT NOT NULL, seq BIGINT NOT NULL,"
+           " pricing TEXT NOT NULL, kind TEXT NOT NULL, created_at BIGINT NOT NULL)",
+           "CREATE INDEX subscription_offer_changes_by_sub ON subscription_offer_changes"
+           " (subscription_id, effective_at, seq)",
+           // The software part of each refund, owed back by the seller; disbursement_id is ''
+           // until a disbursement subtracted it.
+           "CREATE TABLE refund_settlements ("
+           " adjustment_id TEXT NOT NULL, seller_account TEXT NOT NULL, product_id TEXT NOT NULL,"
+           " amount BIGINT NOT NULL, created_at BIGINT NOT NULL, disbursement_id TEXT NOT NULL,"
+           " PRIMARY KEY (adjustment_id, seller_account, product_id))",
+           "CREATE INDEX refund_settlements_pending ON refund_settlements"
+           " (seller_account, disbursement_id)",
+       }},
+      {15,
+       "seller reports",
+       {
+           // MIGRATION-15 (reports part): statements go here.
+       }},
   };
   return kMigrations;
 }

@@ -181,6 +181,52 @@ class MarketplaceTest(unittest.TestCase):
         acc, _ = mh.accuracy(self.invoke("my-iris-endpoint"), self.labels)
         self.assertGreaterEqual(acc, 0.9)
 
+    def test_13_buyer_runs_a_batch_transform_with_the_model(self):
+        m, s = self.m, self.state
+        self.buyer_sm.create_model(ModelName="iris-batch", ExecutionRoleArn=mh.ROLE,
+                                   Containers=[{"ModelPackageName": s["model_v1"]}])
+        self.buyer_sm.create_transform_job(
+            TransformJobName="buyer-batch", ModelName="iris-batch",
+            TransformInput={"DataSource": {"S3DataSource": {
+                "S3DataType": "S3Prefix", "S3Uri": "s3://buyer-data/iris/batch/"}},
+                "ContentType": "text/csv", "SplitType": "Line"},
+            TransformOutput={"S3OutputPath": "s3://buyer-data/batch-out", "Accept": "text/csv"},
+            TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+        mh.wait_for("transform buyer-batch", lambda: self.buyer_sm.describe_transform_job(
+            TransformJobName="buyer-batch")["TransformJobStatus"], ("Completed",),
+            ("Failed", "Stopped"), m, detail=lambda: self.buyer_sm.describe_transform_job(
+                TransformJobName="buyer-batch").get("FailureReason"))
+        out = m.s3_client(self.buyer).get_object(Bucket="buyer-data",
+                                                 Key="batch-out/test.csv.out")["Body"].read()
+        self.assertEqual(len(out.decode().strip().splitlines()), len(self.labels))
+        # An instance type the package does not support for transform is refused.
+        code, msg = self.sm_error(
+            self.buyer_sm.create_transform_job, TransformJobName="bad-type",
+            ModelName="iris-batch",
+            TransformInput={"DataSource": {"S3DataSource": {
+                "S3DataType": "S3Prefix", "S3Uri": "s3://buyer-data/iris/batch/"}}},
+            TransformOutput={"S3OutputPath": "s3://buyer-data/x"},
+            TransformResources={"InstanceType": "ml.c5.xlarge", "InstanceCount": 1})
+        self.assertIn("Instance type ml.c5.xlarge is not supported", msg)
+
+    def test_14_reviews_and_ref_tagged_urls(self):
+        m, s = self.m, self.state
+        code = s["model_code"]
+        detail = api_ok(m, self.buyer, "GET", f"/api/v1/catalog/products/{code}?ref=newsletter")
+        self.assertTrue(detail["ProductUrl"].startswith(m.endpoint + "/console/products/"),
+                        detail["ProductUrl"])
+        self.buyer_cli.ok("review", "add", code, "--rating", "4", "--title", "Accurate",
+                          "--text", "Classified every flower I tried.")
+        reviews = self.buyer_cli.json("review", "list", code)
+        review_id = reviews["Reviews"][0]["ReviewId"]
+        self.seller_cli.ok("review", "reply", code, review_id, "--text", "Thanks!")
+        proc = mh.cli(m, self.outsider).run("review", "add", code, "--rating", "1")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("subscri", proc.stdout + proc.stderr)
+        detail = api_ok(m, self.buyer, "GET", f"/api/v1/catalog/products/{code}")
+        self.assertEqual(detail["Rating"]["Count"], 1)
+        self.assertEqual(detail["Rating"]["Average"], 4)
+
     # ---- 2. escrow ----
 
     def test_20_escrow_outlives_the_sellers_deletes(self):
@@ -340,6 +386,17 @@ class MarketplaceTest(unittest.TestCase):
         with self.assertRaises(ClientError) as ctx:
             m.s3_client(self.buyer).list_objects_v2(Bucket="mercato-escrow")
         self.assertEqual(ctx.exception.response["Error"]["Code"], "AccessDenied")
+        escrow_account = s["model_v1"].split(":")[4]
+        name = s["model_v1"].rsplit("/", 1)[1]
+        escrow_image = f"127.0.0.1:{m.port}/{escrow_account}/escrow/{name}:1"
+        code, msg = self.sm_error(self.buyer_sm.create_model, ModelName="steal",
+                                  ExecutionRoleArn=mh.ROLE,
+                                  PrimaryContainer={"Image": escrow_image})
+        self.assertEqual(code, "ValidationException")
+        code, msg = self.sm_error(self.buyer_sm.create_model, ModelName="steal2",
+                                  ExecutionRoleArn=mh.ROLE, PrimaryContainer={
+                                      "Image": mh.IMAGE, "ModelDataUrl":
+                                      f"s3://mercato-escrow/{name}/1/model.tar.gz"})
         code, _ = self.sm_error(self.buyer_sm.describe_algorithm,
                                 AlgorithmName=s["algorithm_arn"])
         self.assertIn(code, ("ResourceNotFound", "ValidationException"))
@@ -366,6 +423,17 @@ class MarketplaceTest(unittest.TestCase):
         with self.assertRaises(ClientError):
             seller_rt.invoke_endpoint(EndpointName="iris-endpoint", Body=b"1,2,3,4",
                                       ContentType="text/csv")
+
+    def test_55_marketplace_endpoints_survive_a_restart(self):
+        self.m.restart()  # on a new port: clients follow
+        cls = type(self)
+        cls.seller_cli, cls.buyer_cli = mh.cli(self.m, self.seller), mh.cli(self.m, self.buyer)
+        cls.sm = mh.client(self.m, "sagemaker", self.seller)
+        cls.buyer_sm = mh.client(self.m, "sagemaker", self.buyer)
+        cls.buyer_rt = mh.client(self.m, "sagemaker-runtime", self.buyer)
+        mh.wait_endpoint(self.m, self.buyer_sm, "iris-endpoint")
+        _, preds = mh.accuracy(self.invoke("iris-endpoint"), self.labels)
+        self.assertEqual(preds, self.state["predictions"])
 
     # ---- 6. removal with the test clock ----
 
