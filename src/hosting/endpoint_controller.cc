@@ -519,6 +519,8 @@ void EndpointController::Publish(const EndpointRecord& e, const std::string& sta
       RouteVariant rv;
       rv.name = v.name;
       rv.weight = v.spec.value("DesiredWeight", 1.0);
+      rv.products = std::make_shared<const Json>(
+          Json{{"ProductIds", v.spec["Container"].value("ProductIds", Json::array())}});
       for (const auto& inst : v.instances) {
         if (inst->healthy) rv.instances.push_back(inst->routed);
       }

@@ -81,6 +81,21 @@ InvocationRouter::InvocationRouter(EndpointController& controller,
       metrics_(metrics),
       options_(options) {}
 
+namespace {
+
+// The units a 2xx answer bills: the container's X-Amzn-Inference-Metering
+// {"Dimension":"inference.count","ConsumedUnits":N} (N >= 0), else 1.
+int64_t MeteredUnits(const std::string& header) {
+  if (header.empty()) return 1;
+  Json j = Json::parse(header, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.value("Dimension", "") != "inference.count") return 1;
+  auto it = j.find("ConsumedUnits");
+  if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() < 0) return 1;
+  return it->get<int64_t>();
+}
+
+}  // namespace
+
 absl::StatusOr<InvokeResponse> InvocationRouter::Invoke(std::string_view account,
                                                         std::string_view endpoint,
                                                         const InvokeRequest& request) {
@@ -175,6 +190,14 @@ absl::StatusOr<InvokeResponse> InvocationRouter::Invoke(std::string_view account
     }
     r->variant = inst->variant();
     r->instance_id = inst->id();
+    if (observer_ != nullptr && r->status >= 200 && r->status < 300) {
+      static const Json kNoProducts = {{"ProductIds", Json::array()}};
+      const Json* products = &kNoProducts;
+      for (const auto& v : table->variants) {
+        if (v.name == r->variant && v.products) products = v.products.get();
+      }
+      observer_->Inferences(account, endpoint, *products, MeteredUnits(r->metering));
+    }
     return r;
   }
   metrics_.Record(account, endpoint, undelivered_variant, "", 424, -1, MicrosSince(start));

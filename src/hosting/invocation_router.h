@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "hosting/endpoint_controller.h"
 #include "hosting/endpoint_metrics.h"
+#include "hosting/usage_observer.h"
 #include "http/message.h"
 #include "sandbox/container_runtime.h"
 #include "store/metadata_store.h"
@@ -69,6 +70,8 @@ class InvocationRouter {
 
   absl::StatusOr<InvokeResponse> Invoke(std::string_view account_id, std::string_view endpoint_name,
                                         const InvokeRequest& request);
+  // Receives every billable inference (usage_observer.h); call before serving. May be null.
+  void set_inference_observer(InferenceObserver* observer) { observer_ = observer; }
 
  private:
   // `*sent` tells whether any byte of the request may have reached the container.
@@ -80,6 +83,7 @@ class InvocationRouter {
   MetadataStore& store_;
   EndpointMetrics& metrics_;
   const RouterOptions options_;
+  InferenceObserver* observer_ = nullptr;
 };
 
 }  // namespace mercato::hosting

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "base/json.h"
+
 namespace mercato::hosting {
 
 class RoutedInstance {
@@ -66,6 +68,8 @@ class RoutedInstance {
 struct RouteVariant {
   std::string name;
   double weight = 1.0;
+  // {"ProductIds": [...]} of the variant's container (for metering; empty array if none).
+  std::shared_ptr<const Json> products;
   std::vector<std::shared_ptr<RoutedInstance>> instances;  // healthy ones only
 };
 

@@ -24,6 +24,8 @@
 //                       PROBE_EXIT_AFTER=N    exit with code 3 after N seconds
 //                       PROBE_SLEEP=S         sleep S seconds before answering /invocations
 //                       PROBE_STATUS=CODE     answer /invocations with CODE
+//                       a body "status=NNN" answers NNN; "units=N" adds
+//                       X-Amzn-Inference-Metering with ConsumedUnits N
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -267,6 +269,7 @@ void ServeConnection(int c) {
     std::string line = head.substr(0, head.find("\r\n"));
     int code = 200;
     std::string answer;
+    std::string extra;  // more response header lines
     if (line.rfind("GET /ping", 0) == 0) {
       if (ping_mode == "hang") {
         std::printf("not answering %s\n", line.c_str());
@@ -280,15 +283,23 @@ void ServeConnection(int c) {
                   body.substr(0, 64).c_str());
       if (sleep_s > 0) sleep(static_cast<unsigned>(sleep_s));
       code = status;
+      // Per-request overrides (metering tests): a body "status=NNN" answers NNN, and
+      // "units=N" bills N inferences through X-Amzn-Inference-Metering.
+      if (body.rfind("status=", 0) == 0) code = std::atoi(body.c_str() + 7);
+      if (body.rfind("units=", 0) == 0) {
+        extra =
+            "X-Amzn-Inference-Metering: {\"Dimension\":\"inference.count\","
+            "\"ConsumedUnits\":" +
+            std::to_string(std::atol(body.c_str() + 6)) + "}\r\n";
+      }
       answer = code == 200 ? std::string(host) + ":" + body : "probe failed on purpose";
     } else {
       code = 404;
       answer = "not found";
     }
-    std::string resp =
-        "HTTP/1.1 " + std::to_string(code) + (code == 200 ? " OK" : " Error") +
-        "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(answer.size()) +
-        "\r\n\r\n" + answer;
+    std::string resp = "HTTP/1.1 " + std::to_string(code) + (code == 200 ? " OK" : " Error") +
+                       "\r\nContent-Type: text/plain\r\n" + extra +
+                       "Content-Length: " + std::to_string(answer.size()) + "\r\n\r\n" + answer;
     if (write(c, resp.data(), resp.size()) != static_cast<ssize_t>(resp.size())) {
       close(c);
       return;

@@ -31,6 +31,10 @@
 #include "server/dispatcher.h"
 #include "server/hosting_wiring.h"
 #include "server/marketplace.h"
+#ifdef MERCATO_HAVE_METERING
+#include "server/metering_wiring.h"
+#endif
+#include "hosting/invocation_router.h"
 #include "storage/object_store.h"
 #include "store/sqlite_store.h"
 
@@ -187,6 +191,10 @@ absl::Status App::Impl::BuildMarketplace() {
                                        .public_url = fmt::format(
                                            "{}://{}:{}", config.tls_cert.empty() ? "http" : "https",
                                            config.host(), server->port())}));
+#ifdef MERCATO_HAVE_METERING
+  // Billable inferences flow from the router to the meter (built after hosting).
+  hosting->router().set_inference_observer(MeteringObserver());
+#endif
   return absl::OkStatus();
 }
 

@@ -207,6 +207,7 @@ void HostingWiring::Stop() {
 }
 api::sagemaker::SageMakerApi& HostingWiring::sagemaker_api() { return *parts_->sagemaker; }
 hosting::HostingService& HostingWiring::hosting_service() { return *parts_->service; }
+hosting::InvocationRouter& HostingWiring::router() { return *parts_->router; }
 jobs::TrainingJobRunner* HostingWiring::training_runner() { return parts_->training_runner.get(); }
 jobs::TransformJobRunner* HostingWiring::transform_runner() {
   return parts_->transform_runner.get();

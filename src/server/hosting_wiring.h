@@ -27,7 +27,8 @@
 
 namespace mercato::hosting {
 class HostingService;
-}
+class InvocationRouter;
+}  // namespace mercato::hosting
 namespace mercato::jobs {
 class TrainingJobRunner;
 class TransformJobRunner;
@@ -58,6 +59,7 @@ class HostingWiring {
   // So that jobs (training, transform) can register their actions.
   api::sagemaker::SageMakerApi& sagemaker_api();
   hosting::HostingService& hosting_service();
+  hosting::InvocationRouter& router();
   jobs::TrainingJobRunner* training_runner();    // null when jobs are unavailable
   jobs::TransformJobRunner* transform_runner();  // likewise
 

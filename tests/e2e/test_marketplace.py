@@ -432,7 +432,19 @@ class MarketplaceTest(unittest.TestCase):
         cls.buyer_sm = mh.client(self.m, "sagemaker", self.buyer)
         cls.buyer_rt = mh.client(self.m, "sagemaker-runtime", self.buyer)
         mh.wait_endpoint(self.m, self.buyer_sm, "iris-endpoint")
-        _, preds = mh.accuracy(self.invoke("iris-endpoint"), self.labels)
+        # The endpoint keeps its InService status across the restart while its instance is
+        # started again: until then invocations answer ServiceUnavailable.
+        deadline = time.monotonic() + mh.WAIT
+        while True:
+            try:
+                body = self.invoke("iris-endpoint")
+                break
+            except ClientError as e:
+                if e.response["Error"]["Code"] != "ServiceUnavailable" or \
+                        time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        _, preds = mh.accuracy(body, self.labels)
         self.assertEqual(preds, self.state["predictions"])
 
     # ---- 6. removal with the test clock ----
