@@ -380,6 +380,15 @@ const std::vector<Migration>& AllMigrations() {
        "seller reports",
        {
            // MIGRATION-15 (reports part): statements go here.
+           // One row per GenerateDataSet request (customer_defined_values: JSON object).
+           "CREATE TABLE dataset_requests ("
+           " id TEXT PRIMARY KEY, seller_account TEXT NOT NULL, data_set_type TEXT NOT NULL,"
+           " publication_date TEXT NOT NULL, bucket TEXT NOT NULL, csv_key TEXT NOT NULL,"
+           " meta_key TEXT NOT NULL, role_name_arn TEXT NOT NULL, sns_topic_arn TEXT NOT NULL,"
+           " customer_defined_values TEXT NOT NULL, row_count BIGINT NOT NULL,"
+           " created_at BIGINT NOT NULL)",
+           "CREATE INDEX dataset_requests_by_seller ON dataset_requests"
+           " (seller_account, created_at)",
        }},
   };
   return kMigrations;
