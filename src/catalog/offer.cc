@@ -64,6 +64,7 @@ absl::StatusOr<Offer> ParseOffer(const Json& input, const sandbox::InstanceTypes
   Json shown = Json::object();
   Json micros = Json::object();
   int64_t total = 0;
+  int64_t hourly_total = 0;  // a free trial waives hourly software charges only
   if (pricing.is_string()) {
     if (pricing.get<std::string>() != "Free") {
       return Invalid("offer: Pricing is \"Free\" or an object of prices");
@@ -94,6 +95,7 @@ absl::StatusOr<Offer> ParseOffer(const Json& input, const sandbox::InstanceTypes
         shown[key][type] = FormatUsdMicros(m);
         micros[key][type] = m;
         total += m;
+        hourly_total += m;
       }
     }
   } else {
@@ -107,12 +109,22 @@ absl::StatusOr<Offer> ParseOffer(const Json& input, const sandbox::InstanceTypes
     offer.json["PricingMicros"] = micros;
   }
   Json days = input.value("FreeTrialDays", Json(0));
-  if (!days.is_number_integer() || days.get<int64_t>() < 0 || days.get<int64_t>() > 365) {
-    return Invalid("offer: FreeTrialDays must be an integer from 0 to 365");
+  if (!days.is_number_integer() ||
+      (days.get<int64_t>() != 0 &&
+       (days.get<int64_t>() < kMinTrialDays || days.get<int64_t>() > kMaxTrialDays))) {
+    return Invalid(
+        fmt::format("offer: FreeTrialDays must be 0 (no trial) or a whole number of "
+                    "days from {} to {}, not {}",
+                    kMinTrialDays, kMaxTrialDays, days.dump()));
   }
   offer.free_trial_days = days.get<int64_t>();
   if (offer.is_free && offer.free_trial_days > 0) {
     return Invalid("offer: a free product has no free trial");
+  }
+  if (hourly_total == 0 && offer.free_trial_days > 0) {
+    return Invalid(
+        "offer: a free trial needs hourly prices (Pricing.Endpoint, Transform or Training); "
+        "per-inference prices have no free trial");
   }
   offer.json["FreeTrialDays"] = offer.free_trial_days;
   Json tests = input.value("TestAccounts", Json::array());

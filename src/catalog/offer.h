@@ -9,8 +9,9 @@
 // or {"Pricing": "Free"} (also: no Pricing at all). Prices are decimal strings (a JSON number
 // is refused: floats are never money), at most 6 decimals, converted to integer micro-USD.
 // Instance types must be known (sandbox::InstanceTypes). Negative, non-numeric or
-// over-precise prices, unknown keys, FreeTrialDays outside 0..365, and test accounts that are
-// not 12-digit ids are InvalidArgument naming the field.
+// over-precise prices, unknown keys, FreeTrialDays other than 0 (none) or 5..120, a free trial
+// without an hourly price (trials waive hourly software charges only), and test accounts that
+// are not 12-digit ids are InvalidArgument naming the field.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,9 @@
 #include "sandbox/instance_types.h"
 
 namespace mercato::catalog {
+
+inline constexpr int64_t kMinTrialDays = 5;
+inline constexpr int64_t kMaxTrialDays = 120;
 
 struct Offer {
   // The normalized offer as stored and shown: {"Pricing": "Free" | {..."0.500000"...},

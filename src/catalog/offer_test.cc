@@ -39,6 +39,29 @@ TEST(OfferTest, ParseOffer) {
   EXPECT_FALSE(ParseOffer(Json{{"FreeTrialDays", -1}}, types).ok());
   EXPECT_FALSE(ParseOffer(Json{{"FreeTrialDays", 5}}, types).ok());  // free has no trial
   EXPECT_FALSE(ParseOffer(Json{{"TestAccounts", {"12"}}}, types).ok());
+  Json hourly = {{"Endpoint", {{"ml.m5.large", "0.50"}}}};
+  for (int days : {0, 5, 120}) {
+    EXPECT_TRUE(ParseOffer(Json{{"Pricing", hourly}, {"FreeTrialDays", days}}, types).ok()) << days;
+  }
+  for (Json days : {Json(4), Json(121), Json(1), Json(-5), Json("7"), Json(7.5)}) {
+    auto bad = ParseOffer(Json{{"Pricing", hourly}, {"FreeTrialDays", days}}, types);
+    ASSERT_FALSE(bad.ok()) << days;
+    EXPECT_NE(bad.status().message().find("FreeTrialDays"), std::string::npos);
+  }
+  // A trial waives hourly charges only: per-inference pricing alone has none.
+  auto per_inference =
+      ParseOffer(Json{{"Pricing", {{"PerInference", "0.01"}}}, {"FreeTrialDays", 7}}, types);
+  ASSERT_FALSE(per_inference.ok());
+  EXPECT_NE(per_inference.status().message().find("hourly"), std::string::npos);
+  auto negative = ParseOffer(Json{{"Pricing", {{"Endpoint", {{"ml.m5.large", "-0.5"}}}}}}, types);
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.status().message().find("negative"), std::string::npos);
+  auto words = ParseOffer(Json{{"Pricing", {{"Transform", {{"ml.m5.large", "cheap"}}}}}}, types);
+  ASSERT_FALSE(words.ok());
+  EXPECT_NE(words.status().message().find("not a decimal"), std::string::npos);
+  auto unknown = ParseOffer(Json{{"Pricing", {{"Endpoint", {{"ml.zz.huge", "1"}}}}}}, types);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown instance type ml.zz.huge"), std::string::npos);
   EXPECT_FALSE(ParseOffer(Json{{"Other", 1}}, types).ok());
 }
 

@@ -342,6 +342,7 @@ absl::StatusOr<Product> ProductService::SetOffer(std::string_view seller, std::s
   RETURN_IF_ERROR(SaveProduct(*tx, p));
   RETURN_IF_ERROR(Reindex(*tx, p, versions));
   RETURN_IF_ERROR(tx->Commit());
+  if (options_.on_offer_changed) options_.on_offer_changed(p.id);
   return p;
 }
 

@@ -54,6 +54,9 @@ struct ProductServiceOptions {
       escrow;
   // Called (outside any transaction) after a product became Restricted by removal.
   std::function<void(std::string_view product_id)> on_removed;
+  // Called (outside any transaction) after SetOffer committed a new offer, so billing can
+  // give existing subscribers notice of the price change. Optional.
+  std::function<void(std::string_view product_id)> on_offer_changed;
   // Copies the seller's object at `uri` (s3://BUCKET/KEY) into the escrow bucket under
   // `dest_key`; returns {"Bucket", "Key", "Size"}.
   std::function<absl::StatusOr<Json>(std::string_view seller, std::string_view uri,

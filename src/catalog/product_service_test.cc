@@ -219,6 +219,7 @@ TEST_F(ProductsFixture, OfferIsValidatedAndIndexed) {
   EXPECT_EQ(o->free_trial_days, 7);
   EXPECT_EQ(o->offer["PricingMicros"]["Endpoint"]["ml.m5.large"], 500000);
   EXPECT_EQ(o->offer["Pricing"]["PerInference"], "0.001000");
+  EXPECT_EQ(offer_changes_, std::vector<std::string>{p.id});  // billing hears of it
   EXPECT_EQ(
       Code(
           products_->SetOffer(kSeller, p.id, Json{{"Pricing", {{"PerInference", "-1"}}}}).status()),
@@ -228,6 +229,7 @@ TEST_F(ProductsFixture, OfferIsValidatedAndIndexed) {
       "ValidationError");
   EXPECT_EQ(products_->SetOffer(kOther, p.id, Json::object()).status().code(),
             absl::StatusCode::kNotFound);
+  EXPECT_EQ(offer_changes_.size(), 1u);  // refused offers change nothing
 }
 
 TEST_F(ProductsFixture, BuyerDetailHidesLocationsAndRestrictedVersions) {

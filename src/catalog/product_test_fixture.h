@@ -56,6 +56,9 @@ class ProductsFixture : public ::testing::Test {
                   {"ModelDataDigests", {"sha256:def"}}};
     };
     po.on_removed = [this](std::string_view id) { removed_.push_back(std::string(id)); };
+    po.on_offer_changed = [this](std::string_view id) {
+      offer_changes_.push_back(std::string(id));
+    };
     po.copy_sample_data = [](std::string_view seller, std::string_view uri,
                              std::string_view key) -> absl::StatusOr<Json> {
       if (uri.find("missing") != std::string_view::npos) {
@@ -102,6 +105,7 @@ class ProductsFixture : public ::testing::Test {
   std::set<std::string> subscribers_;
   std::vector<std::string> escrow_calls_;
   std::vector<std::string> removed_;
+  std::vector<std::string> offer_changes_;  // on_offer_changed calls
 };
 
 inline Json Fields(const std::string& title, const std::string& desc = "a useful model") {
