@@ -1,12 +1,15 @@
 // mercato: the command-line client of mercatod's native API.
 #include <iostream>
 
+#include "cli/billing_commands.h"
 #include "cli/context.h"
 #include "cli/hosting_commands.h"
 #include "cli/image_commands.h"
 #include "cli/product_commands.h"
+#include "cli/report_commands.h"
 #include "cli/seller_commands.h"
 #include "cli/subscription_commands.h"
+#include "cli/usage_commands.h"
 
 int main(int argc, char** argv) {
   mercato::cli::Context ctx;
@@ -32,7 +35,10 @@ int main(int argc, char** argv) {
   mercato::cli::RegisterEndpointCommands(app, ctx);
   mercato::cli::RegisterProductCommands(app, ctx);
   mercato::cli::RegisterSellerCommands(app, ctx);
+  mercato::cli::RegisterReportCommands(app, ctx);  // after seller: adds `seller reports`
   mercato::cli::RegisterSubscriptionCommands(app, ctx);
+  mercato::cli::RegisterUsageCommands(app, ctx);
+  mercato::cli::RegisterBillingCommands(app, ctx);  // after seller/admin: extends them
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/marketplace/marketplace_api.h"
 #include "api/s3/s3_api.h"
 #include "api/v1/image_routes.h"
 #include "api/v1/v1_api.h"
@@ -65,6 +66,9 @@ struct App::Impl {
   std::unique_ptr<HostingWiring> hosting;
   // The marketplace (catalog, sellers, subscriptions); see marketplace.h.
   std::unique_ptr<storage::ObjectStore> objects;
+  // X-Amz-Target marketplace services (declared before `marketplace`, whose parts register
+  // actions on it).
+  std::unique_ptr<api::marketplace::MarketplaceApi> marketplace_api;
   std::unique_ptr<Marketplace> marketplace;
   http::ServerPtr server;
 
@@ -190,7 +194,8 @@ absl::Status App::Impl::BuildMarketplace() {
                                        .removal_grace_days = config.removal_grace_days,
                                        .public_url = fmt::format(
                                            "{}://{}:{}", config.tls_cert.empty() ? "http" : "https",
-                                           config.host(), server->port())}));
+                                           config.host(), server->port()),
+                                       .marketplace_api = marketplace_api.get()}));
 #ifdef MERCATO_HAVE_METERING
   // Billable inferences flow from the router to the meter (built after hosting).
   hosting->router().set_inference_observer(MeteringObserver());
@@ -256,6 +261,10 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
       ApiKind::kS3, [raw](http::Request& r, http::BodyReader& b) { return raw->s3->Handle(r, b); });
   impl->dispatcher->Set(ApiKind::kNative, [raw](http::Request& r, http::BodyReader& b) {
     return raw->v1->Handle(r, b);
+  });
+  impl->marketplace_api = std::make_unique<api::marketplace::MarketplaceApi>(*impl->authenticator);
+  impl->dispatcher->Set(ApiKind::kMarketplace, [raw](http::Request& r, http::BodyReader& b) {
+    return raw->marketplace_api->Handle(r, b);
   });
 
   http::ServerOptions opts;

@@ -40,6 +40,10 @@ class TrainingJobRunner;
 class TransformJobRunner;
 }  // namespace mercato::jobs
 
+namespace mercato::api::marketplace {
+class MarketplaceApi;
+}
+
 namespace mercato::server {
 
 // A product version as the entitlement checks see it (products part).
@@ -123,6 +127,16 @@ struct MarketplaceHooks {
   // Called by the products part when a product is removed (it is then Restricted): starts
   // the subscribers' grace period and notifies them.
   std::function<void(std::string_view product_id)> on_product_removed;
+
+  // -- billing part --
+  // Called by the products part after a product's offer changed: price changes reach the
+  // subscribers (notice periods, notifications).
+  std::function<void(std::string_view product_id)> on_offer_changed;
+
+  // -- anyone --
+  // Called after the operator moved the test clock; parts with time-driven work append a
+  // callback that wakes it (the subscriptions sweeper, the billing closer).
+  std::vector<std::function<void()>> on_clock_changed;
 };
 
 struct MarketplaceDeps {
@@ -147,6 +161,9 @@ struct MarketplaceDeps {
   // How clients reach this server (scheme://host:port, the real port even when listening
   // on port 0): product URLs and links in notifications use it.
   std::string public_url;
+  // The JSON 1.1 facade for X-Amz-Target marketplace services (MarketplaceCommerceAnalytics
+  // and later others); parts register their actions on it.
+  api::marketplace::MarketplaceApi* marketplace_api = nullptr;
 };
 
 struct MarketplaceContext {

@@ -66,6 +66,9 @@ absl::StatusOr<MarketplacePartPtr> BuildProductsPart(MarketplaceContext& ctx) {
     if (!hooks.escrow) return absl::UnavailableError("package escrow is not available");
     return hooks.escrow(seller, arn, name);
   };
+  po.on_offer_changed = [&hooks](std::string_view product_id) {
+    if (hooks.on_offer_changed) hooks.on_offer_changed(product_id);
+  };
   po.on_removed = [&hooks](std::string_view product_id) {
     if (hooks.on_product_removed) {
       hooks.on_product_removed(product_id);

@@ -97,7 +97,11 @@ absl::StatusOr<MarketplacePartPtr> BuildSubscriptionsPart(MarketplaceContext& ct
   };
   api::v1::AddSubscriptionRoutes(ctx.deps.v1, p->service);
   if (ctx.deps.test_clock != nullptr) {
-    api::v1::AddAdminClockRoutes(ctx.deps.v1, *ctx.deps.test_clock, [p] { p->sweeper.Wake(); });
+    ctx.hooks.on_clock_changed.push_back([p] { p->sweeper.Wake(); });
+    MarketplaceHooks* hooks = &ctx.hooks;
+    api::v1::AddAdminClockRoutes(ctx.deps.v1, *ctx.deps.test_clock, [hooks] {
+      for (const auto& wake : hooks->on_clock_changed) wake();
+    });
   }
   return part;
 }
