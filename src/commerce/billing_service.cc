@@ -107,6 +107,7 @@ absl::StatusOr<Json> BillingService::CloseMonth(std::string_view month) {
                                 Iso(range.end), Iso(now)));
   }
   if (absl::StatusOr<Json> done = PeriodJson(month, true); done.ok()) return done;
+  if (options_.flush_usage) RETURN_IF_ERROR(options_.flush_usage());
   ASSIGN_OR_RETURN(std::vector<Invoice> invoices, BuildInvoices(range, now));
   std::map<std::string, SellerMonth> sellers = SellerTotals(invoices);
   ASSIGN_OR_RETURN(auto overrides, prices_.ListingFeeOverrides());

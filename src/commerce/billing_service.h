@@ -41,6 +41,9 @@ struct BillingOptions {
   ProductLookup product;
   // The seller's payout details, masked ({"BankAccount": "****6789", "BankRouting": ...}).
   std::function<absl::StatusOr<Json>(std::string_view seller)> payout_view;
+  // Meters all usage up to now before a month is closed (so the month's last seconds and
+  // counted inferences are in); unset: nothing to flush.
+  std::function<absl::Status()> flush_usage;
 };
 
 class BillingService {

@@ -24,6 +24,7 @@
 #include "base/status.h"
 #include "blob/local_blob_store.h"
 #include "fmt/format.h"
+#include "hosting/invocation_router.h"
 #include "http/server.h"
 #include "image/image_registry.h"
 #include "image/rootfs_cache.h"
@@ -32,10 +33,6 @@
 #include "server/dispatcher.h"
 #include "server/hosting_wiring.h"
 #include "server/marketplace.h"
-#ifdef MERCATO_HAVE_METERING
-#include "server/metering_wiring.h"
-#endif
-#include "hosting/invocation_router.h"
 #include "storage/object_store.h"
 #include "store/sqlite_store.h"
 
@@ -196,10 +193,8 @@ absl::Status App::Impl::BuildMarketplace() {
                                            "{}://{}:{}", config.tls_cert.empty() ? "http" : "https",
                                            config.host(), server->port()),
                                        .marketplace_api = marketplace_api.get()}));
-#ifdef MERCATO_HAVE_METERING
   // Billable inferences flow from the router to the meter (built after hosting).
-  hosting->router().set_inference_observer(MeteringObserver());
-#endif
+  hosting->router().set_inference_observer(marketplace->context().hooks.inference_observer);
   return absl::OkStatus();
 }
 

@@ -79,6 +79,9 @@ absl::StatusOr<MarketplacePartPtr> BuildBillingPart(MarketplaceContext& ctx) {
   };
   commerce::BillingOptions bo;
   bo.product = co.product;
+  bo.flush_usage = [c]() -> absl::Status {
+    return c->hooks.flush_usage ? c->hooks.flush_usage() : absl::OkStatus();
+  };
   auto part = std::make_unique<BillingPart>(ctx.deps, std::move(co), std::move(bo));
   BillingPart* p = part.get();
   p->billing.set_payout_view([p](std::string_view seller) -> absl::StatusOr<Json> {

@@ -34,7 +34,8 @@
 
 namespace mercato::hosting {
 class HostingService;
-}
+class InferenceObserver;
+}  // namespace mercato::hosting
 namespace mercato::jobs {
 class TrainingJobRunner;
 class TransformJobRunner;
@@ -132,6 +133,13 @@ struct MarketplaceHooks {
   // Called by the products part after a product's offer changed: price changes reach the
   // subscribers (notice periods, notifications).
   std::function<void(std::string_view product_id)> on_offer_changed;
+
+  // -- metering part --
+  // Receives billable inferences from the invocation router (App installs it); null when
+  // metering is not built. Lives as long as the marketplace.
+  hosting::InferenceObserver* inference_observer = nullptr;
+  // Meters everything up to now at once (one tick), e.g. before a month is closed.
+  std::function<absl::Status()> flush_usage;
 
   // -- anyone --
   // Called after the operator moved the test clock; parts with time-driven work append a
