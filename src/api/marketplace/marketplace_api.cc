@@ -50,50 +50,19 @@ void MarketplaceApi::AddAction(std::string target, ActionFn fn) {
 }
 
 http::Response MarketplaceApi::Handle(http::Request& request, http::BodyReader& body) {
-  std::string request_id = NewId("");
-  auto finish = [&](http::Response r) {
-    r.SetHeader("x-amzn-RequestId", request_id);
-    return r;
-  };
-  absl::StatusOr<std::string> payload = body.ReadAll(kMaxRequestBytes);
-  if (!payload.ok()) {
-    http::Response r = Error(400, "SerializationException",
-                             absl::IsResourceExhausted(payload.status())
-                                 ? "Request body is too large"
-                                 : std::string(payload.status().message()));
-    r.close_connection = true;
-    return finish(std::move(r));
-  }
-  auto authed = authenticator_.Authenticate(request, Sha256Hex(*payload));
-  if (!authed.ok()) {
-    return finish(sagemaker::JsonError(sagemaker::MapAuthError(authed.status())));
-  }
-  std::string target(request.Header("x-amz-target"));
-  auto it = actions_.find(target);
-  if (request.method != "POST" || it == actions_.end()) {
-    return finish(Error(400, "UnknownOperationException",
-                        fmt::format("Operation '{}' is not supported.", target)));
-  }
-  Json input = Json::object();
-  if (!payload->empty()) {
-    auto parsed = ParseJson(*payload);
-    if (!parsed.ok() || !parsed->is_object()) {
-      return finish(Error(400, "SerializationException", "The request body is not a JSON object."));
-    }
-    input = std::move(*parsed);
-  }
-  absl::StatusOr<Json> out = it->second(authed->principal, input);
-  if (!out.ok()) {
-    std::string prefix = target.substr(0, target.find('.'));
-    auto service = services_.find(prefix);
-    std::string code = service != services_.end()
-                           ? service->second
-                           : AwsCodeOf(out.status()).value_or("InternalFailure");
-    return finish(Error(StatusFor(out.status()), code, std::string(out.status().message())));
-  }
-  http::Response r = http::Response::Json(200, out->dump());
-  r.SetHeader("Content-Type", "application/x-amz-json-1.1");
-  return finish(std::move(r));
+  return sagemaker::ServeJsonRequest(
+      request, body, authenticator_, kMaxRequestBytes,
+      [this](std::string_view target) -> const ActionFn* {
+        auto it = actions_.find(target);
+        return it == actions_.end() ? nullptr : &it->second;
+      },
+      [this](const absl::Status& s, std::string_view target) {
+        // An action's failure is the service's modeled exception, when it has one.
+        auto service = services_.find(target.substr(0, target.find('.')));
+        std::string code =
+            service != services_.end() ? service->second : AwsCodeOf(s).value_or("InternalFailure");
+        return Error(StatusFor(s), code, std::string(s.message()));
+      });
 }
 
 }  // namespace mercato::api::marketplace

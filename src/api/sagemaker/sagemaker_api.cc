@@ -84,13 +84,17 @@ void SageMakerApi::AddAction(std::string name, ActionFn fn) {
   actions_[std::move(name)] = std::move(fn);
 }
 
-http::Response SageMakerApi::Handle(http::Request& request, http::BodyReader& body) {
+http::Response ServeJsonRequest(
+    http::Request& request, http::BodyReader& body, auth::Authenticator& authenticator,
+    size_t max_bytes, const std::function<const ActionFn*(std::string_view target)>& find,
+    const std::function<http::Response(const absl::Status&, std::string_view target)>&
+        action_error) {
   std::string request_id = NewId("");
   auto finish = [&](http::Response r) {
     r.SetHeader("x-amzn-RequestId", request_id);
     return r;
   };
-  absl::StatusOr<std::string> payload = body.ReadAll(kMaxRequestBytes);
+  absl::StatusOr<std::string> payload = body.ReadAll(max_bytes);
   if (!payload.ok()) {
     http::Response r = JsonError(AwsError(
         absl::StatusCode::kInvalidArgument, "SerializationException",
@@ -99,13 +103,11 @@ http::Response SageMakerApi::Handle(http::Request& request, http::BodyReader& bo
     r.close_connection = true;
     return finish(std::move(r));
   }
-  auto authed = authenticator_.Authenticate(request, Sha256Hex(*payload));
+  auto authed = authenticator.Authenticate(request, Sha256Hex(*payload));
   if (!authed.ok()) return finish(JsonError(MapAuthError(authed.status())));
   std::string_view target = request.Header("x-amz-target");
-  std::string_view action =
-      target.rfind(kTargetPrefix, 0) == 0 ? target.substr(kTargetPrefix.size()) : "";
-  auto it = actions_.find(action);
-  if (request.method != "POST" || it == actions_.end()) {
+  const ActionFn* action = request.method == "POST" ? find(target) : nullptr;
+  if (action == nullptr) {
     return finish(
         JsonError(AwsError(absl::StatusCode::kInvalidArgument, "UnknownOperationException",
                            fmt::format("Operation '{}' is not supported.", target))));
@@ -119,11 +121,22 @@ http::Response SageMakerApi::Handle(http::Request& request, http::BodyReader& bo
     }
     input = std::move(*parsed);
   }
-  absl::StatusOr<Json> out = it->second(authed->principal, input);
-  if (!out.ok()) return finish(JsonError(out.status()));
+  absl::StatusOr<Json> out = (*action)(authed->principal, input);
+  if (!out.ok()) return finish(action_error(out.status(), target));
   http::Response r = http::Response::Json(200, out->dump());
   r.SetHeader("Content-Type", "application/x-amz-json-1.1");
   return finish(std::move(r));
+}
+
+http::Response SageMakerApi::Handle(http::Request& request, http::BodyReader& body) {
+  return ServeJsonRequest(
+      request, body, authenticator_, kMaxRequestBytes,
+      [this](std::string_view target) -> const ActionFn* {
+        if (target.rfind(kTargetPrefix, 0) != 0) return nullptr;
+        auto it = actions_.find(target.substr(kTargetPrefix.size()));
+        return it == actions_.end() ? nullptr : &it->second;
+      },
+      [](const absl::Status& s, std::string_view) { return JsonError(s); });
 }
 
 void AddHostingActions(SageMakerApi& api, hosting::HostingService& service) {

@@ -41,6 +41,17 @@ class SageMakerApi {
   std::map<std::string, ActionFn, std::less<>> actions_;
 };
 
+// Serves one JSON 1.1 request — the protocol part every X-Amz-Target facade shares: buffers
+// the body (at most `max_bytes`; SerializationException otherwise), verifies SigV4 against its
+// hash, finds the action for the X-Amz-Target with `find` (null: UnknownOperationException),
+// parses the input object and runs the action. `action_error` renders an action's failure;
+// every answer carries x-amzn-RequestId.
+http::Response ServeJsonRequest(
+    http::Request& request, http::BodyReader& body, auth::Authenticator& authenticator,
+    size_t max_bytes, const std::function<const ActionFn*(std::string_view target)>& find,
+    const std::function<http::Response(const absl::Status&, std::string_view target)>&
+        action_error);
+
 // The JSON 1.1 error response for a status (exposed for tests and other facades).
 http::Response JsonError(const absl::Status& status);
 // Maps an authentication failure to the JSON protocols' codes.
