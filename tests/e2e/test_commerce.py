@@ -301,19 +301,35 @@ class CommerceMonthTest(unittest.TestCase):
             return api_ok(m, seller, "GET",
                           f"/api/v1/sellers/me/reports/{name}?{query}&format=json")
 
+        def pick(data, *columns):
+            return sorted(tuple(r[c] for c in columns) for r in data["Rows"])
+
         usage = report("daily_business_usage_by_instance_type", date="2027-01-10")
-        rows = usage.get("Rows", usage.get("rows", []))
-        self.assertTrue(rows, usage)
+        self.assertEqual(pick(usage, "Use", "Instance Type", "Usage Units", "Usage Unit Type",
+                              "User's State"),
+                         [("Endpoint", TYPE, "2.500000", "Hrs", "WA"),
+                          ("Transform", TYPE, "0.166667", "Hrs", "WA")])
         self.assertNotIn(mh.account_id(self.a), str(usage))
+        fees = report("daily_business_fees", date="2027-01-10")
+        self.assertEqual(pick(fees, "Use", "Pricing", "Customer Fee Amount (Estimated)"),
+                         [("Endpoint", "Paid", "1.250000"), ("Transform", "Paid", "0.066667")])
+        revenue = report("monthly_revenue_billing_and_revenue_data", month="2027-01")
+        self.assertEqual(
+            pick(revenue, "Product Code", "Customer Billed Amount", "AWS Listing Fee",
+                 "Partner Revenue"),
+            sorted([(self.codes["hourly"], "1.316667", "0.263333", "1.053334"),   # A
+                    (self.codes["hourly"], "0.500000", "0.100000", "0.400000"),   # B
+                    (self.codes["hourly"], "0.000000", "0.000000", "0.000000"),   # C
+                    (self.codes["inference"], "1.600000", "0.320000", "1.280000")]))  # D
+        new = report("daily_business_new_product_subscribers", date="2027-01-12")
+        self.assertEqual(pick(new, "Product Code", "Ref Tag", "Free Trial End Date"),
+                         [(self.codes["hourly"], "", "2027-01-19"),
+                          (self.codes["hourly"], "blog", "2027-01-19")])
         conv = report("daily_business_free_trial_conversions", date="2027-01-19")
         # B converted (paid use after the trial); C, a test account, stayed subscribed.
-        conv_rows = conv.get("Rows", conv.get("rows", []))
+        conv_rows = conv["Rows"]
         self.assertEqual(len(conv_rows), 2, conv)
         self.assertEqual([r["Converted to Paid"] for r in conv_rows], ["Yes", "Yes"])
-        new = report("daily_business_new_product_subscribers", date="2027-01-12")
-        self.assertEqual(len(new.get("Rows", new.get("rows", []))), 2, new)
-        revenue = report("monthly_revenue_billing_and_revenue_data", month="2027-01")
-        self.assertTrue(revenue.get("Rows", revenue.get("rows")), revenue)
         disbursed = report("disbursed_amount_by_product", date="2027-02-01")
         by_code = {r["Product Code"]: r for r in disbursed["Rows"]}
         self.assertEqual(by_code[self.codes["hourly"]]["Gross Revenue"], "1.816667")
