@@ -270,6 +270,15 @@ absl::Status SubscriptionService::CheckEntitlement(std::string_view account,
                   label, account, code));
 }
 
+int64_t SubscriptionService::ActiveSince(std::string_view account, std::string_view product_id) {
+  auto rows = store_.Query(
+      "SELECT MIN(created_at) FROM subscriptions WHERE account_id = ? AND product_id = ?"
+      " AND status = 'Active'",
+      {std::string(account), std::string(product_id)});
+  if (!rows.ok() || rows->empty() || (*rows)[0].IsNull(0)) return 0;
+  return (*rows)[0].Int(0);
+}
+
 bool SubscriptionService::IsSubscriber(std::string_view account, std::string_view product_id) {
   absl::StatusOr<SqlRows> rows =
       store_.Query("SELECT 1 FROM subscriptions WHERE account_id = ? AND product_id = ? LIMIT 1",

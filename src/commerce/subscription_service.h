@@ -114,6 +114,9 @@ class SubscriptionService {
   absl::Status CheckEntitlement(std::string_view account, std::string_view product_id);
   // True when `account` holds or held any subscription to the product.
   bool IsSubscriber(std::string_view account, std::string_view product_id);
+  // When the account's current (Active) subscription to the product began (micros); 0 if it
+  // has none. A restricted version stays usable by subscriptions older than the restriction.
+  int64_t ActiveSince(std::string_view account, std::string_view product_id);
   // OK when `caller` may see a package of the product: the seller; an entitled
   // subscriber; else (unless the version is restricted) a Public product, or a Limited one
   // the caller is allowed on. PermissionDenied otherwise.

@@ -120,6 +120,8 @@ struct MarketplaceHooks {
   // period); else FailedPrecondition naming the product and why.
   std::function<absl::Status(std::string_view account, std::string_view product_id)>
       check_entitlement;
+  // When the account's Active subscription to the product began (micros), 0 if none.
+  std::function<int64_t(std::string_view account, std::string_view product_id)> subscribed_since;
   // True when `account` holds (or held) a subscription to the product (reviews).
   std::function<bool(std::string_view account, std::string_view product_id)> is_subscriber;
   // OK when `caller` may see `arn` (an escrowed package/algorithm): the product is Public,

@@ -54,7 +54,7 @@ class MarketplaceUse {
       return Invalid(fmt::format("Cannot use {}: {}", shown_name, std::string(entitled.message())));
     }
     if (version->restricted) {
-      int64_t since = SubscribedSince(account, version->product_id);
+      int64_t since = h.subscribed_since ? h.subscribed_since(account, version->product_id) : 0;
       if (since == 0 || since >= version->restricted_at) {
         return Invalid(fmt::format(
             "Version {} of product {} is restricted by its seller and is not available to new "
@@ -63,16 +63,6 @@ class MarketplaceUse {
       }
     }
     return version->product_id;
-  }
-
-  // The earliest start of the account's current subscription (micros), 0 if none.
-  int64_t SubscribedSince(std::string_view account, std::string_view product_id) {
-    auto rows = ctx_.deps.store.Query(
-        "SELECT MIN(created_at) FROM subscriptions WHERE account_id = ? AND product_id = ?"
-        " AND status = 'Active'",
-        {std::string(account), std::string(product_id)});
-    if (!rows.ok() || rows->empty() || (*rows)[0].IsNull(0)) return 0;
-    return (*rows)[0].Int(0);
   }
 
   // Looks a package or algorithm up and checks the caller may run it.

@@ -75,6 +75,9 @@ absl::StatusOr<MarketplacePartPtr> BuildSubscriptionsPart(MarketplaceContext& ct
   ctx.hooks.check_entitlement = [p](std::string_view account, std::string_view product_id) {
     return p->service.CheckEntitlement(account, product_id);
   };
+  ctx.hooks.subscribed_since = [p](std::string_view account, std::string_view product_id) {
+    return p->service.ActiveSince(account, product_id);
+  };
   ctx.hooks.is_subscriber = [p](std::string_view account, std::string_view product_id) {
     return p->service.IsSubscriber(account, product_id);
   };
