@@ -102,6 +102,8 @@ class ProductService {
   // escrow checks, in one transaction. Each item: the listing fields plus "Seller",
   // "ProductType" and optionally "Offer"; returns the new ids.
   absl::StatusOr<std::vector<std::string>> BulkLoad(const Json& items);
+  // Compacts the search index (after bulk loads; see SearchIndex::Optimize).
+  absl::Status OptimizeSearch() { return index_.Optimize(); }
 
   const std::string& console_base() const { return options_.console_base; }
 

@@ -50,6 +50,9 @@ class SearchIndex {
   virtual absl::Status Remove(Transaction& tx, std::string_view product_id) = 0;
   // Up to q.limit product ids from q.offset in the query's order.
   virtual absl::StatusOr<std::vector<std::string>> Search(const CatalogQuery& q) = 0;
+  // Compacts the index after many writes (a bulk import); may hold the write lock for a
+  // while. A no-op where there is nothing to compact.
+  virtual absl::Status Optimize() { return absl::OkStatus(); }
 };
 using SearchIndexPtr = std::unique_ptr<SearchIndex>;
 
