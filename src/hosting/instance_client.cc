@@ -63,7 +63,8 @@ std::string InstanceResponse::Header(std::string_view name) const {
 
 absl::StatusOr<InstanceResponse> RoundTrip(int fd, std::string_view method, std::string_view target,
                                            const http::Headers& headers, std::string_view body,
-                                           SteadyTime deadline, size_t max_body) {
+                                           SteadyTime deadline, size_t max_body, bool* answered) {
+  if (answered != nullptr) *answered = false;
   std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: localhost:8080\r\n", method, target);
   for (const auto& [k, v] : headers) head += fmt::format("{}: {}\r\n", k, v);
   if (method != "GET" || !body.empty()) head += fmt::format("Content-Length: {}\r\n", body.size());
@@ -114,6 +115,7 @@ absl::StatusOr<InstanceResponse> RoundTrip(int fd, std::string_view method, std:
       break;
     }
     buf.append(chunk, static_cast<size_t>(n));
+    if (answered != nullptr) *answered = true;
   }
   InstanceResponse out;
   auto& msg = parser.get();

@@ -27,8 +27,10 @@ struct InstanceResponse {
 
 // DeadlineExceeded when the deadline passes; Unavailable when the peer closes or resets
 // before a complete response; ResourceExhausted when the body exceeds `max_body`.
+// `answered` (optional) tells whether any byte of a response arrived.
 absl::StatusOr<InstanceResponse> RoundTrip(int fd, std::string_view method, std::string_view target,
                                            const http::Headers& headers, std::string_view body,
-                                           SteadyTime deadline, size_t max_body = 64 << 20);
+                                           SteadyTime deadline, size_t max_body = 64 << 20,
+                                           bool* answered = nullptr);
 
 }  // namespace mercato::hosting

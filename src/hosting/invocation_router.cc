@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "base/errors.h"
@@ -208,6 +209,16 @@ absl::StatusOr<InvokeResponse> InvocationRouter::Invoke(std::string_view account
                                    : std::string(undelivered.message())));
 }
 
+bool InvocationRouter::InstanceDied(const std::string& id) {
+  // A reset can reach us a moment before the runtime has reaped the process.
+  for (int i = 0; i < 20; ++i) {
+    auto st = runtime_.Status(id);
+    if (!st.ok() || !st->running) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 absl::StatusOr<InvokeResponse> InvocationRouter::Forward(RoutedInstance& inst,
                                                          const InvokeRequest& request, bool* sent) {
   *sent = false;
@@ -230,14 +241,21 @@ absl::StatusOr<InvokeResponse> InvocationRouter::Forward(RoutedInstance& inst,
       fd = *dialed;
     }
     *sent = true;  // from here on, the container may see the request
+    bool answered = false;
     auto r = RoundTrip(fd, "POST", "/invocations", headers, request.body, deadline,
-                       options_.max_response_bytes);
+                       options_.max_response_bytes, &answered);
     if (!r.ok()) {
       ::close(fd);
       // The container closed the idle connection: it cannot have processed the request.
       if (reused && absl::IsUnavailable(r.status())) {
         *sent = false;
         continue;
+      }
+      // The instance died with the request (killed, crashed) before answering a byte: it
+      // will never answer it, so another instance may (the router fails over).
+      if (absl::IsUnavailable(r.status()) && !answered && InstanceDied(inst.id())) {
+        *sent = false;
+        return r.status();
       }
       if (absl::IsResourceExhausted(r.status())) {
         return absl::UnavailableError("the response exceeds the 6 MB limit");

@@ -77,6 +77,8 @@ class InvocationRouter {
   // `*sent` tells whether any byte of the request may have reached the container.
   absl::StatusOr<InvokeResponse> Forward(RoutedInstance& inst, const InvokeRequest& request,
                                          bool* sent);
+  // True when the instance's process is gone (waits up to ~200 ms for the runtime to see it).
+  bool InstanceDied(const std::string& id);
 
   EndpointController& controller_;
   sandbox::ContainerRuntime& runtime_;
