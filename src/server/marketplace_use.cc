@@ -1,7 +1,8 @@
 // How buyers use what they subscribed to through the SageMaker API: a model whose container
 // names a ModelPackageName, a training job whose AlgorithmSpecification names an
 // AlgorithmName. Installs HostingService's PackageHooks and TrainingJobRunner's algorithm
-// resolver over the marketplace hooks, and provides hooks.stop_product_use.
+// resolver over the marketplace hooks, and provides hooks.stop_product_use (endpoints taken
+// out of service, running training and transform jobs stopped).
 //
 // Who may use what: a caller's own (Completed) packages and algorithms; a package or
 // algorithm of the escrow account only through an active entitlement to the product version
@@ -14,6 +15,7 @@
 #include "fmt/format.h"
 #include "hosting/hosting_service.h"
 #include "jobs/training_job_runner.h"
+#include "jobs/transform_job_runner.h"
 #include "server/marketplace.h"
 #include "spdlog/spdlog.h"
 
@@ -181,6 +183,38 @@ class MarketplaceUse {
       spdlog::info("marketplace: stopped {} endpoint(s) of {} using {}: {}", stopped, account,
                    product_id, reason);
       ctx_.deps.hosting.NotifyChanged();
+    }
+    return StopJobs(account, product_id);
+  }
+
+  // Stops the account's training and transform jobs that still run the product (their open
+  // instance rows name it).
+  absl::Status StopJobs(std::string_view account, std::string_view product_id) {
+    const std::string like = fmt::format("%\"{}\"%", product_id);
+    for (const char* table : {"training_job_instances", "transform_job_instances"}) {
+      ASSIGN_OR_RETURN(SqlRows rows, ctx_.deps.store.Query(
+                                         fmt::format("SELECT DISTINCT job_name FROM {} WHERE "
+                                                     "account_id = ? AND stopped_at IS NULL AND "
+                                                     "product_ids LIKE ?",
+                                                     table),
+                                         {std::string(account), like}));
+      for (const SqlRow& r : rows) {
+        const bool training = std::string_view(table) == "training_job_instances";
+        absl::StatusOr<Json> out =
+            training ? (ctx_.deps.training
+                            ? ctx_.deps.training->Stop(account, {{"TrainingJobName", r.Text(0)}})
+                            : absl::UnavailableError("no training"))
+                     : (ctx_.deps.transform
+                            ? ctx_.deps.transform->Stop(account, {{"TransformJobName", r.Text(0)}})
+                            : absl::UnavailableError("no transform"));
+        if (!out.ok()) {
+          spdlog::warn("marketplace: cannot stop job {} of {}: {}", r.Text(0), account,
+                       out.status().ToString());
+        } else {
+          spdlog::info("marketplace: stopped job {} of {} using {}", r.Text(0), account,
+                       product_id);
+        }
+      }
     }
     return absl::OkStatus();
   }
