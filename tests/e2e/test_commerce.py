@@ -407,6 +407,31 @@ class CommerceMonthTest(unittest.TestCase):
         periods = api_ok(m, m.admin, "GET", "/api/v1/admin/billing/periods")
         self.assertNotIn("2099-01", str(periods))
 
+    def test_5_grace_end_stops_running_jobs(self):
+        """After a removed product's grace period, a buyer's transform job still running it is
+        stopped (the probe answers each of its 10 records after 4 s)."""
+        m, sm = self.m, self.sm["a"]
+        m.s3_client(self.a).put_object(Bucket="a-data", Key="long/rows.csv",
+                                       Body=b"".join(b"%d,1,2,3\n" % i for i in range(10)))
+        sm.create_transform_job(
+            TransformJobName="a-long", ModelName="a-batch", BatchStrategy="SingleRecord",
+            MaxConcurrentTransforms=1,
+            TransformInput={"DataSource": {"S3DataSource": {
+                "S3DataType": "S3Prefix", "S3Uri": "s3://a-data/long/"}},
+                "ContentType": "text/csv", "SplitType": "Line"},
+            TransformOutput={"S3OutputPath": "s3://a-data/long-out"},
+            TransformResources={"InstanceType": TYPE, "InstanceCount": 1})
+        mh.wait_for("transform start", lambda: "TransformStartTime" in sm.describe_transform_job(
+            TransformJobName="a-long"), (True,), m=m)
+        api_ok(m, self.seller, "POST", f"/api/v1/products/{self.ids['hourly']}/remove", {})
+        self.advance(91 * 86400)
+        mh.wait_for("transform a-long", lambda: sm.describe_transform_job(
+            TransformJobName="a-long")["TransformJobStatus"], ("Stopped",), ("Completed",), m,
+            timeout=30)
+        kinds = [n["Type"] for n in api_ok(m, self.a, "GET",
+                                           "/api/v1/notifications")["Notifications"]]
+        self.assertIn("subscription.expired", kinds)
+
 
 if __name__ == "__main__":
     unittest.main()
