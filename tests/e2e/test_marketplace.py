@@ -400,6 +400,11 @@ class MarketplaceTest(unittest.TestCase):
         code, _ = self.sm_error(self.buyer_sm.describe_algorithm,
                                 AlgorithmName=s["algorithm_arn"])
         self.assertIn(code, ("ResourceNotFound", "ValidationException"))
+        # The buyer's own package trained with the algorithm shows the algorithm's ARN and the
+        # buyer's model data, never the algorithm's image.
+        mine = self.buyer_sm.describe_model_package(ModelPackageName="my-iris")
+        self.assertNotIn("escrow/", str(mine))
+        self.assertNotIn("mercato-xgboost", str(mine))
         # A training job shows the algorithm, never its image.
         job = self.buyer_sm.describe_training_job(TrainingJobName="buyer-train")
         self.assertNotIn("mercato-xgboost", str(job))
