@@ -167,12 +167,17 @@ absl::StatusOr<std::vector<std::string_view>> SplitRecords(std::string_view data
   return out;
 }
 
-absl::StatusOr<std::vector<Batch>> MakeBatches(const std::vector<std::string>& records,
-                                               SplitType split, BatchStrategy strategy,
-                                               uint64_t max_payload_bytes) {
+namespace {
+
+template <typename Record>
+absl::StatusOr<std::vector<Batch>> MakeBatchesOf(const std::vector<Record>& records,
+                                                 SplitType split, BatchStrategy strategy,
+                                                 uint64_t max_payload_bytes,
+                                                 std::string_view buffer) {
   const size_t sep = split == SplitType::kLine ? 1 : 0;
+  // First where each batch starts and ends, then its bytes: known sizes, one copy at most.
   std::vector<Batch> out;
-  Batch cur;
+  std::vector<uint64_t> sizes;
   for (size_t i = 0; i < records.size(); ++i) {
     uint64_t size = records[i].size() + sep;
     if (max_payload_bytes != 0 && size > max_payload_bytes) {
@@ -180,19 +185,63 @@ absl::StatusOr<std::vector<Batch>> MakeBatches(const std::vector<std::string>& r
           fmt::format("record {} is {} bytes, more than MaxPayloadInMB allows ({} bytes)", i + 1,
                       size, max_payload_bytes));
     }
-    bool full = strategy == BatchStrategy::kSingleRecord ||
-                (max_payload_bytes != 0 && cur.payload.size() + size > max_payload_bytes);
-    if (cur.count > 0 && full) {
-      out.push_back(std::move(cur));
-      cur = Batch{};
+    if (out.empty() || strategy == BatchStrategy::kSingleRecord ||
+        (max_payload_bytes != 0 && sizes.back() + size > max_payload_bytes)) {
+      out.push_back(Batch{i, 0, {}, {}});
+      sizes.push_back(0);
     }
-    if (cur.count == 0) cur.first = i;
-    cur.payload += records[i];
-    if (sep) cur.payload += '\n';
-    ++cur.count;
+    ++out.back().count;
+    sizes.back() += size;
   }
-  if (cur.count > 0) out.push_back(std::move(cur));
+  const auto at = [](const char* p) { return reinterpret_cast<uintptr_t>(p); };
+  for (size_t k = 0; k < out.size(); ++k) {
+    Batch& batch = out[k];
+    // Records that lie back to back in `buffer`, each followed there by its "\n" when lines,
+    // already are the payload.
+    const char* begin = records[batch.first].data();
+    const char* end = begin;
+    bool in_place = !buffer.empty() && at(begin) >= at(buffer.data()) &&
+                    at(begin) <= at(buffer.data() + buffer.size());
+    for (size_t j = batch.first; in_place && j < batch.first + batch.count; ++j) {
+      if (records[j].data() != end) {
+        in_place = false;
+        break;
+      }
+      end += records[j].size();
+      if (sep) {
+        if (at(end) >= at(buffer.data() + buffer.size()) || *end != '\n') {
+          in_place = false;
+          break;
+        }
+        ++end;
+      }
+    }
+    if (in_place && at(end) <= at(buffer.data() + buffer.size())) {
+      batch.view = std::string_view(begin, static_cast<size_t>(end - begin));
+      continue;
+    }
+    batch.payload.reserve(sizes[k]);
+    for (size_t j = batch.first; j < batch.first + batch.count; ++j) {
+      batch.payload += records[j];
+      if (sep) batch.payload += '\n';
+    }
+  }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Batch>> MakeBatches(const std::vector<std::string>& records,
+                                               SplitType split, BatchStrategy strategy,
+                                               uint64_t max_payload_bytes) {
+  return MakeBatchesOf(records, split, strategy, max_payload_bytes, {});
+}
+
+absl::StatusOr<std::vector<Batch>> MakeBatches(const std::vector<std::string_view>& records,
+                                               SplitType split, BatchStrategy strategy,
+                                               uint64_t max_payload_bytes,
+                                               std::string_view buffer) {
+  return MakeBatchesOf(records, split, strategy, max_payload_bytes, buffer);
 }
 
 absl::StatusOr<JsonPathFilter> JsonPathFilter::Parse(std::string_view expr) {

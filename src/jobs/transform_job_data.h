@@ -52,7 +52,9 @@ absl::StatusOr<std::vector<std::string_view>> SplitRecords(std::string_view data
 struct Batch {
   size_t first = 0;  // index of its first record
   size_t count = 0;
-  std::string payload;
+  std::string payload;    // the request body, unless `view` holds it
+  std::string_view view;  // the request body in the records' buffer (see MakeBatches)
+  std::string_view bytes() const { return view.data() != nullptr ? view : payload; }
 };
 
 // Groups `records` into payloads of at most `max_payload_bytes` (0 = unlimited).
@@ -60,6 +62,13 @@ struct Batch {
 absl::StatusOr<std::vector<Batch>> MakeBatches(const std::vector<std::string>& records,
                                                SplitType split, BatchStrategy strategy,
                                                uint64_t max_payload_bytes);
+// The same over views into `buffer` (the object, no filter applied): a batch whose body
+// already lies in `buffer` as is (records back to back, each line followed by its "\n") gets
+// `view` into it and no copy, so `buffer` must outlive the batches; others own `payload`.
+absl::StatusOr<std::vector<Batch>> MakeBatches(const std::vector<std::string_view>& records,
+                                               SplitType split, BatchStrategy strategy,
+                                               uint64_t max_payload_bytes,
+                                               std::string_view buffer = {});
 
 // A parsed JSONPath of the supported subset.
 class JsonPathFilter {

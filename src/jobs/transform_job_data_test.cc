@@ -82,11 +82,67 @@ TEST(MakeBatches, SingleRecordAndOversizedRecords) {
   auto b = MakeBatches(recs, SplitType::kLine, BatchStrategy::kSingleRecord, 100);
   ASSERT_EQ(b->size(), 3u);
   EXPECT_EQ((*b)[1].payload, "bb\n");
-  auto none = MakeBatches({"raw"}, SplitType::kNone, BatchStrategy::kMultiRecord, 3);
+  auto none = MakeBatches(std::vector<std::string>{"raw"}, SplitType::kNone,
+                          BatchStrategy::kMultiRecord, 3);
   EXPECT_EQ((*none)[0].payload, "raw");
   auto big = MakeBatches(recs, SplitType::kLine, BatchStrategy::kMultiRecord, 3);
   ASSERT_FALSE(big.ok());
   EXPECT_NE(big.status().message().find("record 3 is 4 bytes"), std::string::npos);
+}
+
+TEST(MakeBatches, ViewsBatchLikeStrings) {
+  std::string data = "aaaa\nbbbb\r\n\ncccc\ndd\ne";
+  auto views = SplitRecords(data, SplitType::kLine);
+  ASSERT_TRUE(views.ok());
+  std::vector<std::string> copies(views->begin(), views->end());
+  for (uint64_t limit : {0, 3, 5, 10, 11}) {
+    for (auto strategy : {BatchStrategy::kSingleRecord, BatchStrategy::kMultiRecord}) {
+      auto a = MakeBatches(*views, SplitType::kLine, strategy, limit, data);
+      auto b = MakeBatches(copies, SplitType::kLine, strategy, limit);
+      ASSERT_EQ(a.ok(), b.ok()) << limit;
+      if (!a.ok()) {
+        EXPECT_EQ(a.status(), b.status());
+        continue;
+      }
+      ASSERT_EQ(a->size(), b->size()) << limit;
+      for (size_t i = 0; i < a->size(); ++i) {
+        EXPECT_EQ((*a)[i].bytes(), (*b)[i].bytes());
+        EXPECT_EQ((*b)[i].bytes(), (*b)[i].payload);
+        EXPECT_EQ((*a)[i].first, (*b)[i].first);
+        EXPECT_EQ((*a)[i].count, (*b)[i].count);
+      }
+    }
+  }
+}
+
+TEST(MakeBatches, ViewsIntoTheBufferWhenTheBytesAreAlreadyThere) {
+  // "bbbb\r\n" and the empty line make the bytes differ; "e" lacks its newline.
+  std::string data = "aaaa\nbbbb\r\n\ncccc\ndd\ne";
+  auto views = SplitRecords(data, SplitType::kLine);
+  ASSERT_TRUE(views.ok());
+  auto b = MakeBatches(*views, SplitType::kLine, BatchStrategy::kMultiRecord, 8, data);
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->size(), 4u);  // aaaa | bbbb | cccc dd | e
+  EXPECT_EQ((*b)[0].view.data(), data.data());
+  EXPECT_EQ((*b)[0].bytes(), "aaaa\n");
+  EXPECT_EQ((*b)[1].view.data(), nullptr);
+  EXPECT_EQ((*b)[1].bytes(), "bbbb\n");
+  EXPECT_EQ((*b)[2].view.data(), data.data() + 12);
+  EXPECT_EQ((*b)[2].bytes(), "cccc\ndd\n");
+  EXPECT_EQ((*b)[3].view.data(), nullptr);
+  EXPECT_EQ((*b)[3].bytes(), "e\n");
+  // Frames are sent as they are, so back-to-back frames are always in place.
+  std::string frames = "0123456789";
+  std::vector<std::string_view> recs = {std::string_view(frames).substr(0, 4),
+                                        std::string_view(frames).substr(4, 6)};
+  auto f = MakeBatches(recs, SplitType::kRecordIO, BatchStrategy::kMultiRecord, 0, frames);
+  ASSERT_EQ(f->size(), 1u);
+  EXPECT_EQ((*f)[0].view.data(), frames.data());
+  EXPECT_EQ((*f)[0].bytes(), frames);
+  // Without the buffer every batch owns its bytes.
+  auto owned = MakeBatches(recs, SplitType::kRecordIO, BatchStrategy::kMultiRecord, 0);
+  EXPECT_EQ((*owned)[0].view.data(), nullptr);
+  EXPECT_EQ((*owned)[0].payload, frames);
 }
 
 TEST(JsonPathFilter, CsvColumns) {

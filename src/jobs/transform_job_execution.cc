@@ -7,7 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <thread>
 
 #include "base/crypto.h"
@@ -23,10 +26,18 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kMaxConcurrencyPerInstance = 64;
+// How often the pipeline's waits look at the abort flag (Abort has its own condition).
+constexpr std::chrono::milliseconds kWakeUp{50};
+// Objects read side by side: the first two instances need not wait for each other's object.
+constexpr size_t kReaders = 2;
+constexpr int kQuickPingRounds = 100;
+constexpr absl::Duration kQuickPingInterval = absl::Milliseconds(10);
+constexpr absl::Duration kQuickDialTimeout = absl::Milliseconds(100);
 
 struct Instance {
   std::string id;
   std::vector<int> fds;  // one keep-alive connection per concurrent slot; -1 = none
+  size_t in_flight = 0;  // requests being sent; guarded by Execution::mu_
 };
 
 struct InputObject {
@@ -124,15 +135,30 @@ class Execution {
   Json ExecutionParameters();
   void StopInstances();
   std::string LastLogLines(const std::string& id);
-  void InstanceLoop(Instance& inst);
-  absl::Status ProcessObject(Instance& inst, const InputObject& obj);
-  absl::Status RunBatches(Instance& inst, const std::vector<Batch>& batches,
-                          std::vector<std::string>& responses, std::string& content_type);
+  // One input object on its way through: read and batched by ReadLoop, its batches answered
+  // by any instance's slots, assembled and written by WriteLoop. The queues and the counters
+  // are guarded by mu_; a batch's payload and response belong to the slot sending it.
+  struct Work {
+    size_t object = 0;  // index into objects_
+    std::string data;   // the object's bytes, while batches view them or JoinSource needs them
+    std::vector<std::string_view> originals;  // its records, views into `data` (JoinSource)
+    std::vector<Batch> batches;
+    std::vector<std::string> responses;
+    std::string content_type;  // of the first batch's answer
+    size_t next_batch = 0;     // the next one to send
+    size_t answered = 0;
+  };
+  absl::Status Named(size_t object, const absl::Status& s) const;
+  void ReadLoop();
+  absl::StatusOr<std::shared_ptr<Work>> Prepare(size_t index);
+  void SlotLoop(Instance& inst, size_t slot);
+  void WriteLoop();
+  absl::Status Finish(Work& work);
   absl::StatusOr<hosting::InstanceResponse> Invoke(Instance& inst, size_t slot,
-                                                   const std::string& payload);
+                                                   std::string_view payload);
   absl::StatusOr<std::string> Assemble(const std::vector<Batch>& batches,
                                        const std::vector<std::string>& responses,
-                                       const std::vector<std::string>& originals,
+                                       const std::vector<std::string_view>& originals,
                                        const std::string& content_type);
   void Fail(absl::Status s);
 
@@ -143,11 +169,23 @@ class Execution {
   std::string dir_;
   std::vector<std::unique_ptr<Instance>> instances_;
   BatchParameters params_;
-  bool healthy_ = false;  // every instance passed /ping
+  BatchParameters batching_;  // what the readers cut batches by; set before they start
+  bool healthy_ = false;      // every instance passed /ping
   std::vector<InputObject> objects_;
-  std::atomic<size_t> next_object_{0};
+  size_t slots_ = 0;  // request slots over all instances; guarded by mu_ once readers run
   std::mutex mu_;
-  absl::Status first_error_;  // guarded by mu_
+  std::condition_variable cv_;                    // any change below
+  absl::Status first_error_;                      // guarded by mu_
+  std::deque<std::shared_ptr<Work>> sending_;     // with batches not yet sent; guarded by mu_
+  std::deque<std::shared_ptr<Work>> answered_;    // every batch answered; guarded by mu_
+  std::map<size_t, std::shared_ptr<Work>> read_;  // read out of order; guarded by mu_
+  size_t next_queued_ = 0;     // the next object to queue for sending; guarded by mu_
+  size_t next_read_ = 0;       // the next object to read; guarded by mu_
+  size_t live_ = 0;            // objects being read or not yet written; guarded by mu_
+  bool running_ = false;       // the instances are up and the slots run; guarded by mu_
+  bool stop_reading_ = false;  // the job ends before it ran; guarded by mu_
+  absl::Status read_error_;    // a read failure while !running_; guarded by mu_
+  size_t readers_done_ = 0;    // ReadLoops that have ended; guarded by mu_
 };
 
 void Execution::Fail(absl::Status s) {
@@ -157,6 +195,7 @@ void Execution::Fail(absl::Status s) {
     if (first_error_.ok() && !abort_.triggered()) first_error_ = std::move(s);
   }
   abort_.Trigger();
+  cv_.notify_all();
 }
 
 absl::Status Execution::StartInstances() {
@@ -228,15 +267,33 @@ absl::Status Execution::StartInstances() {
   base.mounts.push_back({model_dir, "/opt/ml/model", /*read_only=*/true});
   base.instance_type = spec_.instance_type;
   std::string prefix = job_.name.substr(0, 90);
-  for (int i = 0; i < spec_.instance_count; ++i) {
-    sandbox::InstanceSpec s = base;
-    s.id = fmt::format("{}-t{}-{}", prefix, i + 1, RandomHex(4));
-    s.log_dir = fmt::format("{}/logs/{}", dir_, s.id);
-    auto started = ctx_.runtime.Start(s);
-    if (!started.ok()) {
-      return absl::FailedPreconditionError(fmt::format("Failed to start an instance of type {}: {}",
-                                                       spec_.instance_type,
-                                                       std::string(started.status().message())));
+  // The instances start side by side (the runtime is thread-safe): each start is mostly
+  // waiting on the kernel, and the job cannot begin before the last one is up.
+  const size_t n = static_cast<size_t>(std::max(spec_.instance_count, 0));
+  std::vector<sandbox::InstanceSpec> specs(n, base);
+  std::vector<absl::Status> started(n);
+  for (size_t i = 0; i < n; ++i) {
+    specs[i].id = fmt::format("{}-t{}-{}", prefix, i + 1, RandomHex(4));
+    specs[i].log_dir = fmt::format("{}/logs/{}", dir_, specs[i].id);
+  }
+  {
+    std::vector<std::thread> starters;
+    for (size_t i = 1; i < n; ++i) {
+      starters.emplace_back([&, i] { started[i] = ctx_.runtime.Start(specs[i]).status(); });
+    }
+    if (n > 0) started[0] = ctx_.runtime.Start(specs[0]).status();
+    for (auto& t : starters) t.join();
+  }
+  absl::Status first_failure;
+  for (size_t i = 0; i < n; ++i) {
+    const sandbox::InstanceSpec& s = specs[i];
+    if (!started[i].ok()) {
+      if (first_failure.ok()) {
+        first_failure = absl::FailedPreconditionError(
+            fmt::format("Failed to start an instance of type {}: {}", spec_.instance_type,
+                        std::string(started[i].message())));
+      }
+      continue;
     }
     auto inst = std::make_unique<Instance>();
     inst->id = s.id;
@@ -248,7 +305,7 @@ absl::Status Execution::StartInstances() {
          job_.container.value("ProductIds", Json::array()).dump(), job_.arn});
     if (!row.ok()) spdlog::warn("transform: cannot record {}: {}", s.id, row.status().ToString());
   }
-  return absl::OkStatus();
+  return first_failure;
 }
 
 std::string Execution::LastLogLines(const std::string& id) {
@@ -271,6 +328,7 @@ absl::Status Execution::WaitHealthy() {
   auto deadline =
       std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(ctx_.options.startup_timeout);
   std::vector<bool> healthy(instances_.size(), false);
+  int round = 0;
   while (true) {
     size_t ok = 0;
     for (size_t i = 0; i < instances_.size(); ++i) {
@@ -290,7 +348,13 @@ absl::Status Execution::WaitHealthy() {
                                         : fmt::format("exited with code {}", st->exit_code),
             tail.empty() ? "" : " Last log lines: " + tail));
       }
-      auto fd = ctx_.runtime.Dial(id, ctx_.options.container_port, ctx_.options.ping_timeout);
+      // In the quick rounds a connect gets little time: a SYN lost while the container's
+      // network comes up is resent only after a second (seen once as a 1 s start-up), and
+      // the next round's fresh connect comes sooner.
+      auto fd = ctx_.runtime.Dial(id, ctx_.options.container_port,
+                                  round < kQuickPingRounds
+                                      ? std::min(ctx_.options.ping_timeout, kQuickDialTimeout)
+                                      : ctx_.options.ping_timeout);
       if (!fd.ok()) continue;
       auto r = hosting::RoundTrip(
           *fd, "GET", "/ping", {}, "",
@@ -308,7 +372,11 @@ absl::Status Execution::WaitHealthy() {
           fmt::format("The model container did not pass the ping health check within {} seconds",
                       absl::ToInt64Seconds(ctx_.options.startup_timeout)));
     }
-    if (abort_.WaitFor(ctx_.options.poll_interval)) return absl::CancelledError("stopped");
+    // Containers usually come up within a few hundred milliseconds, so the first rounds
+    // come quicker than poll_interval: the job should not idle for most of a round.
+    absl::Duration wait = ctx_.options.poll_interval;
+    if (++round <= kQuickPingRounds) wait = std::min(wait, kQuickPingInterval);
+    if (abort_.WaitFor(wait)) return absl::CancelledError("stopped");
   }
 }
 
@@ -331,21 +399,27 @@ void Execution::StopInstances() {
   // holds no work worth a graceful end, so it gets a short grace.
   absl::Duration grace =
       healthy_ ? ctx_.options.stop_grace : std::min(ctx_.options.stop_grace, absl::Seconds(2));
+  // The instances stop side by side, as they start: each stop mostly waits for a container
+  // to exit, and the job ends only once every one has.
+  std::vector<std::thread> stoppers;
   for (auto& inst : instances_) {
     for (int& fd : inst->fds) {
       if (fd >= 0) ::close(fd);
       fd = -1;
     }
-    absl::Status s = ctx_.runtime.Stop(inst->id, grace);
-    if (!s.ok() && !absl::IsNotFound(s)) {
-      spdlog::warn("transform: cannot stop {}: {}", inst->id, s.ToString());
-    }
-    (void)ctx_.runtime.Forget(inst->id);
-    (void)ctx_.store.Exec(
-        "UPDATE transform_job_instances SET stopped_at = ? WHERE instance_id = ? AND "
-        "stopped_at IS NULL",
-        {absl::ToUnixMicros(ctx_.clock.Now()), inst->id});
+    stoppers.emplace_back([this, id = inst->id, grace] {
+      absl::Status s = ctx_.runtime.Stop(id, grace);
+      if (!s.ok() && !absl::IsNotFound(s)) {
+        spdlog::warn("transform: cannot stop {}: {}", id, s.ToString());
+      }
+      (void)ctx_.runtime.Forget(id);
+      (void)ctx_.store.Exec(
+          "UPDATE transform_job_instances SET stopped_at = ? WHERE instance_id = ? AND "
+          "stopped_at IS NULL",
+          {absl::ToUnixMicros(ctx_.clock.Now()), id});
+    });
   }
+  for (auto& t : stoppers) t.join();
   instances_.clear();
   if (!dir_.empty()) {
     std::error_code ec;
@@ -354,79 +428,247 @@ void Execution::StopInstances() {
 }
 
 absl::Status Execution::Run(const std::function<void(const BatchParameters&)>& on_ready) {
+  const absl::Time started_at = absl::Now();  // for the timing log only
   ASSIGN_OR_RETURN(objects_, ListInputs(ctx_, job_));
+  std::vector<std::thread> threads;
+  auto start_readers = [&] {
+    for (size_t i = 0; i < kReaders; ++i) threads.emplace_back([this] { ReadLoop(); });
+  };
+  // Readers started early must end if the instances never come up.
+  struct Cleanup {
+    Execution* e;
+    std::vector<std::thread>* threads;
+    ~Cleanup() {
+      {
+        std::lock_guard<std::mutex> lock(e->mu_);
+        e->stop_reading_ = true;
+      }
+      e->cv_.notify_all();
+      for (auto& t : *threads) t.join();
+    }
+  } cleanup{this, &threads};
+  // When the request fixes how objects are cut into batches, the first objects are read while
+  // the instances start; else GET /execution-parameters must answer first.
+  const bool batching_known = spec_.max_payload_mb.has_value() && spec_.batch_strategy.has_value();
+  if (batching_known) {
+    batching_ = ResolveBatchParameters(spec_, nullptr);
+    slots_ = static_cast<size_t>(std::max(spec_.instance_count, 1)) *
+             static_cast<size_t>(batching_.max_concurrent_transforms);
+    start_readers();
+  }
   RETURN_IF_ERROR(StartInstances());
   RETURN_IF_ERROR(WaitHealthy());
   healthy_ = true;
   params_ = ResolveBatchParameters(spec_, ExecutionParameters());
   on_ready(params_);
   for (auto& inst : instances_) inst->fds.assign(params_.max_concurrent_transforms, -1);
+  const absl::Time ready_at = absl::Now();
 
-  std::atomic<size_t> done{0};
-  std::vector<std::thread> loops;
+  // Three stages overlap: readers prepare the next objects while every instance keeps
+  // MaxConcurrentTransforms requests in flight (across object boundaries), and this thread
+  // assembles and writes each object once all its batches are answered.
+  absl::Status read_error;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    slots_ = instances_.size() * static_cast<size_t>(params_.max_concurrent_transforms);
+    running_ = true;
+    read_error = read_error_;
+  }
+  if (!read_error.ok()) Fail(read_error);
+  if (!batching_known) {
+    batching_ = params_;
+    start_readers();
+  }
   for (auto& inst : instances_) {
-    loops.emplace_back([this, &inst, &done] {
-      InstanceLoop(*inst);
-      done++;
-    });
+    for (size_t slot = 0; slot < inst->fds.size(); ++slot) {
+      threads.emplace_back([this, &inst, slot] { SlotLoop(*inst, slot); });
+    }
   }
-  while (done.load() < loops.size() && !abort_.WaitFor(absl::Milliseconds(50))) {
-  }
+  WriteLoop();
   if (abort_.triggered()) {
-    // Stopping the containers breaks requests in flight, so the loops end promptly.
+    // Stopping the containers breaks requests in flight, so the slots end promptly.
     for (auto& inst : instances_) (void)ctx_.runtime.Stop(inst->id, ctx_.options.stop_grace);
   }
-  for (auto& t : loops) t.join();
+  for (auto& t : threads) t.join();
+  threads.clear();
   std::lock_guard<std::mutex> lock(mu_);
   if (!first_error_.ok()) return first_error_;
   if (abort_.triggered()) return absl::CancelledError("stopped");
+  spdlog::info("transform {}: {} objects transformed in {} ms after {} ms of start-up", job_.name,
+               objects_.size(), absl::ToInt64Milliseconds(absl::Now() - ready_at),
+               absl::ToInt64Milliseconds(ready_at - started_at));
   return absl::OkStatus();
 }
 
-void Execution::InstanceLoop(Instance& inst) {
-  while (!abort_.triggered()) {
-    size_t i = next_object_++;
-    if (i >= objects_.size()) return;
-    const InputObject& obj = objects_[i];
-    absl::Status s = ProcessObject(inst, obj);
-    if (!s.ok() && !absl::IsCancelled(s)) {
-      Fail(absl::Status(s.code(),
-                        fmt::format("Failed to transform {}: {}", S3Url(obj.bucket, obj.key),
-                                    std::string(s.message()))));
+absl::Status Execution::Named(size_t object, const absl::Status& s) const {
+  const InputObject& obj = objects_[object];
+  return absl::Status(s.code(), fmt::format("Failed to transform {}: {}",
+                                            S3Url(obj.bucket, obj.key), std::string(s.message())));
+}
+
+void Execution::ReadLoop() {
+  // Objects in memory at once: one per request slot (each holds at most one batch), the ones
+  // being written and the ones read ahead, so memory stays bounded however many there are.
+  while (true) {
+    size_t i = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!abort_.triggered() && !stop_reading_ && next_read_ < objects_.size() &&
+             (live_ >= slots_ + 2 || sending_.size() >= 2)) {
+        cv_.wait_for(lock, kWakeUp);
+      }
+      if (abort_.triggered() || stop_reading_ || next_read_ >= objects_.size()) break;
+      i = next_read_++;
+      ++live_;
     }
-    if (!s.ok()) return;
+    auto work = Prepare(i);
+    if (!work.ok()) {
+      if (abort_.triggered()) break;  // what failed then is not the job's failure
+      std::unique_lock<std::mutex> lock(mu_);
+      if (running_) {
+        lock.unlock();
+        Fail(Named(i, work.status()));
+      } else if (read_error_.ok()) {
+        // Read while the instances start: their failure, if any, is the job's (as when
+        // objects were read only once they were up), so this one waits for them.
+        read_error_ = Named(i, work.status());
+      }
+      break;
+    }
+    {
+      // Objects go out in input order whichever reader finishes first, so that with one slot
+      // the first failing object is the first one that fails.
+      std::lock_guard<std::mutex> lock(mu_);
+      read_[i] = std::move(*work);
+      for (auto it = read_.begin(); it != read_.end() && it->first == next_queued_;
+           it = read_.erase(it), ++next_queued_) {
+        (it->second->batches.empty() ? answered_ : sending_).push_back(std::move(it->second));
+      }
+    }
+    cv_.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++readers_done_;
+  }
+  cv_.notify_all();
+}
+
+absl::StatusOr<std::shared_ptr<Execution::Work>> Execution::Prepare(size_t index) {
+  const InputObject& obj = objects_[index];
+  const uint64_t max = ctx_.options.max_object_bytes;
+  auto work = std::make_shared<Work>();
+  work->object = index;
+  // The records are views into work->data, so it is in place before they are cut.
+  ASSIGN_OR_RETURN(work->data, ctx_.objects.Read(job_.account, obj.bucket, obj.key, max));
+  if (spec_.gzip) {
+    ASSIGN_OR_RETURN(work->data, Gunzip(work->data, max));
+  }
+  ASSIGN_OR_RETURN(auto views, SplitRecords(work->data, spec_.split));
+  ASSIGN_OR_RETURN(auto in_filter, JsonPathFilter::Parse(spec_.input_filter));
+  const uint64_t max_payload = static_cast<uint64_t>(batching_.max_payload_mb) << 20;
+  if (in_filter.identity()) {
+    // No filter: a batch is the object's own bytes where they already read as the request
+    // body (Line records with "\n" endings, frames), else a copy of its records.
+    ASSIGN_OR_RETURN(work->batches,
+                     MakeBatches(views, spec_.split, batching_.strategy, max_payload, work->data));
+  } else {
+    const RecordFormat in_format = FormatForContentType(spec_.content_type);
+    std::vector<std::string> records;
+    records.reserve(views.size());
+    for (size_t i = 0; i < views.size(); ++i) {
+      auto r = in_filter.Apply(views[i], in_format);
+      if (!r.ok()) {
+        return absl::InvalidArgumentError(fmt::format("InputFilter {} on record {}: {}",
+                                                      spec_.input_filter, i + 1,
+                                                      std::string(r.status().message())));
+      }
+      records.push_back(std::move(*r));
+    }
+    ASSIGN_OR_RETURN(work->batches,
+                     MakeBatches(records, spec_.split, batching_.strategy, max_payload));
+  }
+  if (spec_.join_input) work->originals = std::move(views);
+  // Unfiltered batches may be views into the object; filtered ones own their bytes.
+  if (!spec_.join_input && !in_filter.identity()) work->data = std::string();
+  work->responses.resize(work->batches.size());
+  return work;
+}
+
+void Execution::SlotLoop(Instance& inst, size_t slot) {
+  while (true) {
+    std::shared_ptr<Work> work;
+    size_t b = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      // The least busy instance takes the next batch, so that the instances share the work
+      // evenly rather than by which slot wakes first.
+      auto my_turn = [&] {
+        for (const auto& other : instances_) {
+          if (other->in_flight < inst.in_flight) return false;
+        }
+        return true;
+      };
+      while (!abort_.triggered() && !(readers_done_ == kReaders && sending_.empty()) &&
+             (sending_.empty() || !my_turn())) {
+        cv_.wait_for(lock, kWakeUp);
+      }
+      if (abort_.triggered() || sending_.empty()) return;
+      ++inst.in_flight;
+      work = sending_.front();
+      b = work->next_batch++;
+      if (work->next_batch == work->batches.size()) sending_.pop_front();
+    }
+    cv_.notify_all();  // the reader may read ahead again
+    auto r = Invoke(inst, slot, work->batches[b].bytes());
+    if (!r.ok()) {
+      Fail(Named(work->object, r.status()));
+      return;
+    }
+    work->batches[b].payload = std::string();  // sent; only this slot touches it
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --inst.in_flight;
+      if (b == 0) work->content_type = r->Header("Content-Type");
+      work->responses[b] = std::move(r->body);
+      if (++work->answered == work->batches.size()) answered_.push_back(std::move(work));
+    }
+    cv_.notify_all();
   }
 }
 
-absl::Status Execution::ProcessObject(Instance& inst, const InputObject& obj) {
-  const uint64_t max = ctx_.options.max_object_bytes;
-  ASSIGN_OR_RETURN(std::string data, ctx_.objects.Read(job_.account, obj.bucket, obj.key, max));
-  if (spec_.gzip) {
-    ASSIGN_OR_RETURN(data, Gunzip(data, max));
-  }
-  ASSIGN_OR_RETURN(auto views, SplitRecords(data, spec_.split));
-  ASSIGN_OR_RETURN(auto in_filter, JsonPathFilter::Parse(spec_.input_filter));
-  const RecordFormat in_format = FormatForContentType(spec_.content_type);
-  std::vector<std::string> records, originals;
-  records.reserve(views.size());
-  for (size_t i = 0; i < views.size(); ++i) {
-    auto r = in_filter.Apply(views[i], in_format);
-    if (!r.ok()) {
-      return absl::InvalidArgumentError(fmt::format("InputFilter {} on record {}: {}",
-                                                    spec_.input_filter, i + 1,
-                                                    std::string(r.status().message())));
+void Execution::WriteLoop() {
+  size_t written = 0;
+  while (written < objects_.size()) {
+    std::shared_ptr<Work> work;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!abort_.triggered() && answered_.empty()) cv_.wait_for(lock, kWakeUp);
+      if (abort_.triggered()) return;
+      work = std::move(answered_.front());
+      answered_.pop_front();
     }
-    records.push_back(std::move(*r));
-    if (spec_.join_input) originals.emplace_back(views[i]);
+    absl::Status s = Finish(*work);
+    if (!s.ok()) {
+      Fail(Named(work->object, s));
+      return;
+    }
+    ++written;
+    work.reset();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --live_;
+    }
+    cv_.notify_all();
   }
-  ASSIGN_OR_RETURN(auto batches, MakeBatches(records, spec_.split, params_.strategy,
-                                             static_cast<uint64_t>(params_.max_payload_mb) << 20));
-  records.clear();
-  std::vector<std::string> responses(batches.size());
-  std::string content_type;
-  RETURN_IF_ERROR(RunBatches(inst, batches, responses, content_type));
-  ASSIGN_OR_RETURN(std::string out, Assemble(batches, responses, originals, content_type));
-  std::string out_type = !spec_.accept.empty() ? spec_.accept : content_type;
+}
+
+absl::Status Execution::Finish(Work& work) {
+  const InputObject& obj = objects_[work.object];
+  ASSIGN_OR_RETURN(std::string out,
+                   Assemble(work.batches, work.responses, work.originals, work.content_type));
+  work.responses.clear();
+  std::string out_type = !spec_.accept.empty() ? spec_.accept : work.content_type;
   if (out_type.empty()) out_type = "application/octet-stream";
   auto written = ctx_.objects.Write(job_.account, obj.out_bucket, obj.out_key, out_type, out);
   if (!written.ok()) {
@@ -437,42 +679,8 @@ absl::Status Execution::ProcessObject(Instance& inst, const InputObject& obj) {
   return absl::OkStatus();
 }
 
-absl::Status Execution::RunBatches(Instance& inst, const std::vector<Batch>& batches,
-                                   std::vector<std::string>& responses, std::string& content_type) {
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mu;
-  absl::Status error;
-  auto work = [&](size_t slot) {
-    while (!failed.load() && !abort_.triggered()) {
-      size_t b = next++;
-      if (b >= batches.size()) return;
-      auto r = Invoke(inst, slot, batches[b].payload);
-      std::lock_guard<std::mutex> lock(mu);
-      if (!r.ok()) {
-        if (error.ok()) error = r.status();
-        failed = true;
-        return;
-      }
-      if (b == 0) content_type = r->Header("Content-Type");
-      responses[b] = std::move(r->body);
-    }
-  };
-  size_t workers = std::min(inst.fds.size(), batches.size());
-  if (workers <= 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < workers; ++i) threads.emplace_back(work, i);
-    for (auto& t : threads) t.join();
-  }
-  if (!error.ok()) return error;
-  if (abort_.triggered()) return absl::CancelledError("stopped");
-  return absl::OkStatus();
-}
-
 absl::StatusOr<hosting::InstanceResponse> Execution::Invoke(Instance& inst, size_t slot,
-                                                            const std::string& payload) {
+                                                            std::string_view payload) {
   int& fd = inst.fds[slot];
   http::Headers headers;
   if (!spec_.content_type.empty()) headers.emplace_back("Content-Type", spec_.content_type);
@@ -535,7 +743,7 @@ absl::StatusOr<hosting::InstanceResponse> Execution::Invoke(Instance& inst, size
 
 absl::StatusOr<std::string> Execution::Assemble(const std::vector<Batch>& batches,
                                                 const std::vector<std::string>& responses,
-                                                const std::vector<std::string>& originals,
+                                                const std::vector<std::string_view>& originals,
                                                 const std::string& content_type) {
   std::string out;
   ASSIGN_OR_RETURN(auto out_filter, JsonPathFilter::Parse(spec_.output_filter));

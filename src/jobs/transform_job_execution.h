@@ -1,7 +1,9 @@
 // Internal to the transform job runner: running one job from its first instance to its last
 // output object (steps 1-4 of transform_job_runner.h). Kept apart from the records and the
 // API so that each file holds one idea.
-// ExecuteTransformJob is called on the job's own thread; Abort is thread-safe.
+// ExecuteTransformJob is called on the job's own thread and runs its own workers (object
+// readers, one thread per request slot per instance), all joined before it returns; Abort is
+// thread-safe.
 #pragma once
 
 #include <condition_variable>

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "base/errors.h"
 #include "blob/memory_blob_store.h"
@@ -85,6 +87,7 @@ class TransformRunnerTest : public ::testing::Test {
     o.poll_interval = absl::Milliseconds(20);
     o.retry_backoff = absl::Milliseconds(1);
     o.stop_grace = absl::Milliseconds(100);
+    o.max_object_bytes = max_object_bytes_;
     runner_ = std::make_unique<TransformJobRunner>(*store_, *objects_, *hosting_, *resolver_,
                                                    *fetcher_, *runtime_, clock_, o);
   }
@@ -133,7 +136,66 @@ class TransformRunnerTest : public ::testing::Test {
   std::mutex mu_;
   FakeBehavior behavior_;
   int startup_ms_ = 5000;
+  uint64_t max_object_bytes_ = 1ull << 30;
 };
+
+TEST_F(TransformRunnerTest, ManyObjectsKeepOrderAndTheConcurrencyLimit) {
+  // More objects than request slots + read-ahead, several batches each, read while the
+  // instances start (the request fixes the batching); at most 2 x 2 requests at once.
+  std::atomic<int> in_flight{0}, most{0}, requests{0};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    behavior_.respond = [&](const std::string& body) {
+      int now = ++in_flight;
+      int seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+      requests++;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      --in_flight;
+      return ScoreLines(body);
+    };
+  }
+  std::vector<std::string> want(9);
+  for (int o = 0; o < 9; ++o) {
+    std::string in;
+    for (int i = 0; i < 12; ++i) {
+      in += fmt::format("o{}r{}\n", o, i);
+      want[o] += fmt::format("out(o{}r{})\n", o, i);
+    }
+    Put(fmt::format("in/{}.csv", o), in);
+  }
+  Json req = Request("many");
+  req["BatchStrategy"] = "SingleRecord";
+  req["MaxPayloadInMB"] = 1;
+  req["MaxConcurrentTransforms"] = 2;
+  req["TransformResources"]["InstanceCount"] = 2;
+  Json d = RunToEnd(req);
+  ASSERT_EQ(d["TransformJobStatus"], "Completed") << d.dump();
+  for (int o = 0; o < 9; ++o) EXPECT_EQ(Get(fmt::format("out/{}.csv.out", o)), want[o]) << o;
+  EXPECT_EQ(requests.load(), 9 * 12);
+  EXPECT_LE(most.load(), 4);
+  EXPECT_TRUE(runtime_->Running().empty());
+}
+
+TEST_F(TransformRunnerTest, AnObjectThatCannotBeReadFailsTheJobNamingIt) {
+  max_object_bytes_ = 100;
+  MakeRunner();
+  Put("in/a.csv", "1\n");
+  Put("in/b.csv", std::string(200, 'x') + "\n");
+  for (bool early : {true, false}) {
+    Json req = Request(early ? "unreadable-early" : "unreadable");
+    if (early) {  // batching known up front: read while the instances start
+      req["BatchStrategy"] = "MultiRecord";
+      req["MaxPayloadInMB"] = 1;
+    }
+    Json d = RunToEnd(req);
+    EXPECT_EQ(d["TransformJobStatus"], "Failed");
+    std::string reason = d["FailureReason"];
+    EXPECT_NE(reason.find("Failed to transform s3://data/in/b.csv"), std::string::npos) << reason;
+    EXPECT_TRUE(runtime_->Running().empty());
+  }
+}
 
 TEST_F(TransformRunnerTest, TransformsEveryObjectInOrderAcrossInstances) {
   std::string a, b;
