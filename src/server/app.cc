@@ -195,6 +195,9 @@ absl::Status App::Impl::BuildMarketplace() {
                                        .marketplace_api = marketplace_api.get()}));
   // Billable inferences flow from the router to the meter (built after hosting).
   hosting->router().set_inference_observer(marketplace->context().hooks.inference_observer);
+  if (marketplace->context().hooks.console_page) {
+    dispatcher->SetConsolePages(marketplace->context().hooks.console_page);
+  }
   return absl::OkStatus();
 }
 

@@ -108,6 +108,9 @@ http::Response Dispatcher::Console(http::Request& request) {
     r.SetHeader("Content-Type", "text/plain; version=0.0.4");
     return r;
   }
+  if (console_pages_ && request.path.rfind("/console/", 0) == 0) {
+    if (auto page = console_pages_(request)) return std::move(*page);
+  }
   http::Response r = http::Response::Text(
       200,
       "<!doctype html><html><head><title>Mercato</title></head><body>"

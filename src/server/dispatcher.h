@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,9 +31,14 @@ class Dispatcher final : public http::Handler {
   // Installs the handler for one kind of API; kinds without one answer in their
   // protocol's shape that the operation is not supported.
   void Set(ApiKind kind, ApiHandler handler);
+  // Serves the console's pages under /console/ (the page, or nullopt for "not mine").
+  void SetConsolePages(std::function<std::optional<http::Response>(const http::Request&)> pages) {
+    console_pages_ = std::move(pages);
+  }
   http::Response Handle(http::Request& request, http::BodyReader& body) override;
 
  private:
+  std::function<std::optional<http::Response>(const http::Request&)> console_pages_;
   http::Response Console(http::Request& request);
   http::Response Unsupported(ApiKind kind, const http::Request& request);
 

@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "blob/blob_store.h"
+#include "http/message.h"
 #include "image/image_registry.h"
 #include "server/config.h"
 #include "storage/object_store.h"
@@ -107,6 +108,10 @@ struct MarketplaceHooks {
   std::function<absl::StatusOr<VersionRef>(std::string_view arn)> version_by_arn;
   // A product by id or product code; NotFound if none.
   std::function<absl::StatusOr<ProductRef>(std::string_view id_or_code)> product;
+
+  // The console's public product pages (/console/products/CODE?ref=TAG); App installs it on
+  // the dispatcher. Returns nullopt for paths it does not serve.
+  std::function<std::optional<http::Response>(const http::Request&)> console_page;
 
   // -- hosting integration (marketplace_wiring.cc) --
   // Stops everything `account` runs from the product (its endpoints are taken out of

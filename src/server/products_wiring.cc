@@ -3,6 +3,7 @@
 // version_by_arn and product; calls require_seller, escrow, is_subscriber and
 // on_product_removed at run time (an unset hook fails with Unavailable, or is skipped for
 // on_product_removed).
+#include "api/v1/product_page.h"
 #include "api/v1/product_routes.h"
 #include "base/status.h"
 #include "catalog/catalog_service.h"
@@ -120,6 +121,10 @@ absl::StatusOr<MarketplacePartPtr> BuildProductsPart(MarketplaceContext& ctx) {
       }};
   api::v1::AddProductRoutes(deps.v1, routes);
   api::v1::AddCatalogRoutes(deps.v1, routes);
+  catalog::CatalogService* catalog = part->catalog.get();
+  ctx.hooks.console_page = [catalog](const http::Request& request) {
+    return api::v1::ProductPage(*catalog, request);
+  };
   api::v1::AddReviewRoutes(deps.v1, routes);
   return part;
 }

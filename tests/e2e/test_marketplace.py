@@ -21,6 +21,7 @@ import os
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 from botocore.exceptions import ClientError
@@ -215,6 +216,16 @@ class MarketplaceTest(unittest.TestCase):
         detail = api_ok(m, self.buyer, "GET", f"/api/v1/catalog/products/{code}?ref=newsletter")
         self.assertTrue(detail["ProductUrl"].startswith(m.endpoint + "/console/products/"),
                         detail["ProductUrl"])
+        # The product's public URL is a page anyone can open (no credentials), counting the ref.
+        with urllib.request.urlopen(detail["ProductUrl"] + "?ref=newsletter", timeout=30) as r:
+            page = r.read().decode()
+            self.assertEqual(r.headers["Content-Type"], "text/html; charset=utf-8")
+        self.assertIn("Iris species classifier", page)
+        self.assertIn(f"mercato subscribe {code}", page)
+        self.assertNotIn("escrow", page)
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            urllib.request.urlopen(m.endpoint + "/console/products/nosuchcode", timeout=30)
+        self.assertEqual(ctx.exception.code, 404)
         self.buyer_cli.ok("review", "add", code, "--rating", "4", "--title", "Accurate",
                           "--text", "Classified every flower I tried.")
         reviews = self.buyer_cli.json("review", "list", code)
