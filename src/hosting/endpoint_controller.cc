@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "fmt/format.h"
 #include "hosting/instance_client.h"
+#include "hosting/serve_command.h"
 
 namespace mercato::hosting {
 namespace fs = std::filesystem;
@@ -43,24 +44,7 @@ struct EndpointController::EndpointState {
   std::unique_ptr<Deployment> next;     // blue/green target of an UpdateEndpoint
 };
 
-namespace {
-
-std::vector<std::string> PathDirs(const std::map<std::string, std::string>& env) {
-  auto it = env.find("PATH");
-  std::string path =
-      it != env.end() ? it->second : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    if (end > start) out.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 EndpointController::EndpointController(MetadataStore& store, sandbox::ContainerRuntime& runtime,
                                        ImageResolver& resolver, ModelDataFetcher& fetcher,
@@ -381,25 +365,14 @@ absl::Status EndpointController::StartInstance(const EndpointRecord& e, Variant&
   if (c.contains("Environment")) {
     for (auto& [k, val] : c["Environment"].items()) spec.env[k] = val.get<std::string>();
   }
-  if (!image->entrypoint.empty()) {
-    spec.entrypoint = image->entrypoint[0];
-    spec.args.assign(image->entrypoint.begin() + 1, image->entrypoint.end());
-    spec.args.push_back("serve");
-  } else {
-    // No ENTRYPOINT: SageMaker runs `serve` as the command, found on the image's PATH.
-    for (const std::string& p : PathDirs(spec.env)) {
-      if (fs::exists(image->rootfs + "/" + p + "/serve")) {
-        spec.entrypoint = p + "/serve";
-        break;
-      }
-    }
-    if (spec.entrypoint.empty()) {
-      fs::remove_all(dir, ec);
-      return absl::FailedPreconditionError(
-          fmt::format("Image {} has neither an ENTRYPOINT nor a 'serve' program on its PATH",
-                      package ? c["ModelPackageName"].get<std::string>() : image_ref));
-    }
+  auto command = ServeCommand(*image, spec.env,
+                              package ? c["ModelPackageName"].get<std::string>() : image_ref);
+  if (!command.ok()) {
+    fs::remove_all(dir, ec);
+    return command.status();
   }
+  spec.entrypoint = std::move(command->entrypoint);
+  spec.args = std::move(command->args);
   spec.mounts.push_back({model_dir, "/opt/ml/model", /*read_only=*/true});
   spec.instance_type = v.spec.value("InstanceType", "");
   spec.log_dir = dir + "/logs";

@@ -19,6 +19,7 @@
 #include "fmt/format.h"
 #include "hosting/hosting_service.h"
 #include "hosting/instance_client.h"
+#include "hosting/serve_command.h"
 #include "jobs/transform_job_data.h"
 #include "jobs/transform_job_execution_internal.h"
 
@@ -29,20 +30,6 @@ namespace internal {
 
 std::string S3Url(std::string_view bucket, std::string_view key) {
   return fmt::format("s3://{}/{}", bucket, key);
-}
-
-std::vector<std::string> PathDirs(const std::map<std::string, std::string>& env) {
-  auto it = env.find("PATH");
-  std::string path = it != env.end() ? it->second : "/usr/local/sbin:/usr/local/bin:/usr/bin:/bin";
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    if (end > start) out.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
 }
 
 const char* StrategyEnv(BatchStrategy s) {
@@ -161,22 +148,9 @@ absl::Status Execution::StartInstances() {
       StrategyEnv(spec_.batch_strategy.value_or(BatchStrategy::kSingleRecord));
   base.env["SAGEMAKER_MAX_CONCURRENT_TRANSFORMS"] =
       std::to_string(spec_.max_concurrent_transforms.value_or(kDefaultMaxConcurrentTransforms));
-  if (!image->entrypoint.empty()) {
-    base.entrypoint = image->entrypoint[0];
-    base.args.assign(image->entrypoint.begin() + 1, image->entrypoint.end());
-    base.args.push_back("serve");
-  } else {
-    for (const std::string& p : PathDirs(base.env)) {
-      if (fs::exists(image->rootfs + "/" + p + "/serve")) {
-        base.entrypoint = p + "/serve";
-        break;
-      }
-    }
-    if (base.entrypoint.empty()) {
-      return absl::FailedPreconditionError(fmt::format(
-          "Image {} has neither an ENTRYPOINT nor a 'serve' program on its PATH", shown));
-    }
-  }
+  ASSIGN_OR_RETURN(hosting::Command command, hosting::ServeCommand(*image, base.env, shown));
+  base.entrypoint = std::move(command.entrypoint);
+  base.args = std::move(command.args);
   base.mounts.push_back({model_dir, "/opt/ml/model", /*read_only=*/true});
   base.instance_type = spec_.instance_type;
   std::string prefix = job_.name.substr(0, 90);

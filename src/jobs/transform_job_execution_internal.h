@@ -45,7 +45,6 @@ struct InputObject {
 };
 
 std::string S3Url(std::string_view bucket, std::string_view key);
-std::vector<std::string> PathDirs(const std::map<std::string, std::string>& env);
 const char* StrategyEnv(BatchStrategy s);
 // Lists the job's input objects and where each one's output goes.
 absl::StatusOr<std::vector<InputObject>> ListInputs(const ExecutionContext& ctx,
